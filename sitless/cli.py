@@ -1,0 +1,19 @@
+"""The ``sitless`` command line: one Typer app; each command lives in sitless/commands/."""
+
+from __future__ import annotations
+
+import typer
+
+from sitless.commands import classify, demo, rules, serve
+
+app = typer.Typer(
+    name="sitless",
+    help="Posture sensing and move prompts for people who sit all day.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.command("demo")(demo.demo)
+app.command("classify")(classify.classify)
+app.command("serve")(serve.serve)
+app.add_typer(rules.app, name="rules")

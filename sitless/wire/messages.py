@@ -1,0 +1,143 @@
+"""Versioned, frozen message models of the wire contract (schema version 1).
+
+Every message carries ``v``, ``wearer`` and ``device``; messages a device originates
+(posture, status, ack) also carry a per-device ``seq`` that only ever grows, so a
+consumer can drop re-deliveries. A prompt is identified by ``id`` instead, derived from
+(wearer, rule, bout start, repeat), which is what makes prompting idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from sitless.wire.ids import DeviceId, WearerId
+from sitless.wire.posture import Posture
+
+VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Envelope(_Model):
+    v: Literal[1] = Field(1, description="Schema version of this message.")
+    wearer: WearerId = Field(description="Who wears the sensor.")
+    device: DeviceId = Field(description="Which sensor (or collector) the message is about.")
+
+
+class _DeviceMessage(_Envelope):
+    seq: Annotated[int, Field(ge=0, description="Per-device counter; grows by message.")]
+
+
+class Bout(_Model):
+    """A run of one posture: where it began (and, once over, where it ended)."""
+
+    posture: Posture
+    start: AwareDatetime
+
+
+class PostureEvent(_DeviceMessage):
+    """One or more consecutive epochs of the wearer's posture.
+
+    The collector sends at once when the posture changes, otherwise every few seconds
+    with the epochs since its last message. ``since`` is when the bout of the last
+    epoch's posture began and ``prior`` the bout before it, so one message is enough to
+    decide "sitting for 47 minutes" or "a 25-minute ride just ended".
+    """
+
+    type: Literal["posture"] = "posture"
+    start: AwareDatetime = Field(description="Start of the first epoch (UTC).")
+    epoch_s: Annotated[float, Field(gt=0, le=60, description="Length of each epoch, s.")] = 1.0
+    postures: Annotated[
+        tuple[Posture, ...], Field(min_length=1, max_length=3600, description="One per epoch.")
+    ]
+    since: AwareDatetime = Field(description="When the current (last epoch's) bout began.")
+    prior: Bout | None = Field(None, description="The bout before the current one, if known.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PostureEvent:
+        last_start = self.start + timedelta(seconds=self.epoch_s * (len(self.postures) - 1))
+        if self.since > last_start:
+            raise ValueError("since is after the start of the last epoch")
+        if self.prior is not None and self.prior.start > self.since:
+            raise ValueError("prior bout starts after the current bout")
+        return self
+
+    @property
+    def posture(self) -> Posture:
+        """The posture of the last epoch: the wearer's current posture."""
+        return self.postures[-1]
+
+    @property
+    def end(self) -> datetime:
+        """End of the last epoch."""
+        return self.start + timedelta(seconds=self.epoch_s * len(self.postures))
+
+    def epochs(self) -> list[tuple[datetime, Posture]]:
+        """Each epoch's start time and posture."""
+        step = timedelta(seconds=self.epoch_s)
+        return [(self.start + i * step, p) for i, p in enumerate(self.postures)]
+
+
+class Status(_DeviceMessage):
+    """The collector's view of a device: retained; the Last Will sets it offline."""
+
+    type: Literal["status"] = "status"
+    state: Literal["online", "offline"]
+    at: AwareDatetime
+    sensor: str | None = Field(None, max_length=64, description="Sensor kind, e.g. simulator.")
+    battery_pct: Annotated[int, Field(ge=0, le=100)] | None = None
+    gap_start: AwareDatetime | None = Field(None, description="Start of the last data gap.")
+    gap_end: AwareDatetime | None = Field(None, description="End of the last data gap.")
+
+
+class Step(_Model):
+    """One step of a routine as shown to the wearer."""
+
+    text: str
+    hold_s: float | None = None
+    reps: str | None = None
+
+
+class Prompt(_Envelope):
+    """A routine the service asks the wearer to do now."""
+
+    type: Literal["prompt"] = "prompt"
+    id: str = Field(description="Idempotency key: wearer, rule, bout start and repeat.")
+    rule: str
+    routine: str
+    title: str
+    message: str
+    steps: tuple[Step, ...] = ()
+    repeat: Annotated[int, Field(ge=0)] = 0
+    posture: Posture
+    bout_start: AwareDatetime
+    at: AwareDatetime
+    answer_within_s: Annotated[float, Field(ge=0)] = 600.0
+
+
+class Ack(_DeviceMessage):
+    """The wearer's answer to a prompt."""
+
+    type: Literal["ack"] = "ack"
+    prompt_id: str
+    action: Literal["done", "snooze", "dismiss", "cant_stand"]
+    snooze_min: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+    at: AwareDatetime
+
+
+Message = PostureEvent | Status | Prompt | Ack
+
+
+def prompt_id(wearer: str, rule: str, bout_start: datetime, repeat: int) -> str:
+    """The idempotency key of a prompt: one per (wearer, rule, bout start, repeat)."""
+    return f"{wearer}/{rule}/{bout_start.astimezone(UTC):%Y%m%dT%H%M%SZ}/{repeat}"
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
