@@ -1,0 +1,137 @@
+"""The service: ``create_app(settings)`` builds the FastAPI app; its lifespan runs ingest.
+
+Start-up opens, in order, the SQL store, the rules (an invalid file stops start-up), the
+time-series writer (when configured), the MQTT connection and the ingest task; shutdown
+stops ingest, flushes and closes them in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+
+from service.api import router as api_router
+from service.config import ServiceSettings
+from service.ingest import Ingest, wanted_kinds
+from service.live import Live
+from service.metrics import Metrics
+from service.notify import Notifier
+from service.notify.fanout import Printer
+from service.rules import Engine, RuleSet, load_rules
+from service.store.sql import SqlStore
+from service.store.timeseries import TimeSeriesWriter
+from service.web import router as web_router
+from sitless.mqtt import MqttClient
+from sitless.mqtt_config import MqttSettings
+from sitless.wire import subscription
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """What the running service holds; routes reach it through ``app.state.runtime``."""
+
+    settings: ServiceSettings
+    store: SqlStore
+    rules: RuleSet
+    metrics: Metrics = field(default_factory=Metrics)
+    live: Live = field(default_factory=Live)
+    mqtt: MqttClient | None = None
+    ingest: Ingest | None = None
+    timeseries: TimeSeriesWriter | None = None
+
+
+def create_app(
+    settings: ServiceSettings,
+    mqtt: MqttSettings,
+    *,
+    console: Printer | None = None,
+    client_id: str | None = None,
+) -> FastAPI:
+    """Build the service.
+
+    Args:
+        settings: the ``[service]`` section.
+        mqtt: the ``[mqtt]`` section.
+        console: how to print a prompt on the console (None: not at all).
+        client_id: the MQTT client id (default: random).
+    """
+
+    rules = load_rules(settings.rules)  # an invalid rule file stops start-up here
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            store = SqlStore(settings.database_url)
+            stack.callback(store.close)
+            await asyncio.to_thread(store.create_all)
+            runtime = Runtime(settings=settings, store=store, rules=rules)
+            app.state.runtime = runtime
+            if settings.influx.url:
+                runtime.timeseries = TimeSeriesWriter(
+                    url=settings.influx.url,
+                    token=settings.influx.token,
+                    org=settings.influx.org,
+                    bucket=settings.influx.bucket,
+                    batch_size=settings.influx.batch_size,
+                    flush_interval_s=settings.influx.flush_interval_s,
+                    max_buffer=settings.influx.max_buffer,
+                )
+                stack.callback(runtime.timeseries.close)
+            client = MqttClient(mqtt.broker, client_id=client_id, v5=mqtt.v5)
+            runtime.mqtt = client
+            notifier = Notifier(
+                client,
+                runtime.metrics,
+                apprise_urls=settings.notify.apprise_urls,
+                console=console if settings.notify.console else None,
+                timeout_s=settings.notify.timeout_s,
+            )
+            ingest = Ingest(
+                mqtt=client,
+                store=store,
+                engine=Engine(rules, settings.tz),
+                notifier=notifier,
+                metrics=runtime.metrics,
+                live=runtime.live,
+                timeseries=runtime.timeseries,
+                queue_size=settings.queue_size,
+            )
+            runtime.ingest = ingest
+            client.on_message = ingest.on_message
+            for kind in wanted_kinds():
+                client.subscribe(subscription(kind, share_group=mqtt.share_group), qos=1)
+            await client.start()
+            stack.push_async_callback(client.stop)
+            stack.push_async_callback(notifier.close)
+            task = asyncio.create_task(ingest.run(), name="ingest")
+            stack.push_async_callback(_cancel, task)
+            log.info("service up: broker %s, store %s", mqtt.broker, _safe_url(settings.database_url))
+            yield
+
+    app = FastAPI(
+        title="sitless",
+        summary="Posture, sitting time and move prompts for people who sit all day.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.include_router(api_router)
+    app.include_router(web_router)
+    return app
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _safe_url(url: str) -> str:
+    head, sep, tail = url.rpartition("@")
+    return f"{head.split('://')[0]}://***@{tail}" if sep else url
