@@ -22,7 +22,7 @@ from service.live import Live
 from service.metrics import Metrics
 from service.notify import Notifier
 from service.notify.fanout import Printer
-from service.rules import Engine, RuleSet, load_rules
+from service.rules import Engine, RuleSet, default_rules_path, load_rules
 from service.store.sql import SqlStore
 from service.store.timeseries import TimeSeriesWriter
 from service.web import router as web_router
@@ -63,7 +63,7 @@ def create_app(
         client_id: the MQTT client id (default: random).
     """
 
-    rules = load_rules(settings.rules)  # an invalid rule file stops start-up here
+    rules = load_rules(settings.rules or default_rules_path())  # an invalid rule file stops start-up here
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

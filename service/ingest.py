@@ -15,14 +15,14 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from service.bouts import BoutTracker, ClosedBout
+from service.bouts import BoutTracker
 from service.live import Live
 from service.metrics import Metrics
 from service.notify import Notifier
 from service.rules import Engine
-from service.store.sql import SqlStore
+from service.store.sql import BoutUpdate, SqlStore
 from service.store.timeseries import TimeSeriesWriter, posture_points
 from sitless.errors import StoreUnavailable, WireError
 from sitless.mqtt import MqttClient
@@ -67,7 +67,7 @@ class Ingest:
         self._last_seq: dict[tuple[str, str, str], int] = {}
         self._fired: set[str] = set()
         self._open: dict[str, dict[str, _Open]] = {}
-        self._bouts: dict[tuple[str, datetime], ClosedBout] = {}
+        self._bouts: dict[tuple[str, datetime], BoutUpdate] = {}
         self._wearers: set[str] = set()
         for name, text in {
             "received": "messages received, per topic kind",
@@ -139,11 +139,11 @@ class Ingest:
             self.live.publish({"type": "status", **message.model_dump(mode="json")})
 
     async def _posture(self, event: PostureEvent) -> None:
-        for bout in self.tracker.update(event):
-            self._bouts[(bout.wearer, bout.start)] = bout
-        current = self.tracker.current(event.wearer)
-        if current is not None:
-            self._bouts[(current.wearer, current.start)] = current
+        update = self.tracker.update(event)
+        for span in (*update.closed, update.current):
+            self._bouts[(event.wearer, span.start)] = BoutUpdate(
+                event.wearer, event.device, span.posture, span.start, span.end
+            )
         if self.timeseries is not None:
             self.timeseries.add(posture_points(event))
         await self._check_answers(event)
@@ -155,7 +155,7 @@ class Ingest:
             if await asyncio.to_thread(self.store.record_prompt, prompt):
                 self.metrics.inc("prompts", prompt.rule)
                 self._open.setdefault(event.wearer, {})[prompt.id] = _Open(
-                    prompt.id, prompt.at, prompt.at + due.answer_within
+                    prompt.id, prompt.at, prompt.at + timedelta(seconds=due.answer_within_s)
                 )
                 self.notifier.send(prompt)
                 self.live.publish({"type": "prompt", **prompt.model_dump(mode="json")})
