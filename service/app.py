@@ -52,7 +52,6 @@ def create_app(
     mqtt: MqttSettings,
     *,
     console: Printer | None = None,
-    client_id: str | None = None,
 ) -> FastAPI:
     """Build the service.
 
@@ -60,7 +59,6 @@ def create_app(
         settings: the ``[service]`` section.
         mqtt: the ``[mqtt]`` section.
         console: how to print a prompt on the console (None: not at all).
-        client_id: the MQTT client id (default: random).
     """
 
     rules = load_rules(settings.rules or default_rules_path())  # an invalid rule file stops start-up here
@@ -84,7 +82,9 @@ def create_app(
                     max_buffer=settings.influx.max_buffer,
                 )
                 stack.callback(runtime.timeseries.close)
-            client = MqttClient(mqtt.broker, client_id=client_id, v5=mqtt.v5)
+            client = MqttClient(
+                mqtt.broker, client_id=settings.client_id, v5=mqtt.v5, persistent=True
+            )
             runtime.mqtt = client
             notifier = Notifier(
                 client,

@@ -50,6 +50,11 @@ class ServiceSettings(BaseModel):
     timezone: str = Field(
         "UTC", description="IANA zone for work hours and days when a rule names none."
     )
+    client_id: str = Field(
+        "sitless-service",
+        description="MQTT client id; the broker keeps this session's messages while the "
+        "service restarts. Give each instance its own.",
+    )
     host: str = Field("127.0.0.1", description="Where the API and dashboard listen.")
     port: Annotated[int, Field(ge=0, le=65535)] = Field(8000, description="HTTP port.")
     queue_size: Annotated[int, Field(ge=100)] = Field(

@@ -165,6 +165,7 @@ class Ingest:
                     "type": "posture",
                     "wearer": event.wearer,
                     "device": event.device,
+                    "seq": event.seq,
                     "posture": event.posture.value,
                     "since": event.since.isoformat(),
                     "at": event.end.isoformat(),

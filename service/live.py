@@ -13,7 +13,7 @@ Update = dict[str, Any]
 class Live:
     """Each subscriber gets its own bounded queue; a slow one loses old updates, not us."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 100_000) -> None:
         self._subscribers: set[asyncio.Queue[Update]] = set()
         self._size = size
 

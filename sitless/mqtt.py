@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -72,6 +73,8 @@ class MqttClient:
         on_message: called on the event loop with (topic, payload) for each message.
         will: (topic, payload) published retained by the broker if we vanish.
         v5: speak MQTT 5 (needed for shared subscriptions); otherwise 3.1.1.
+        persistent: ask the broker to keep our session (subscriptions and QoS 1
+            messages) while we are away; needs a stable ``client_id``.
     """
 
     def __init__(
@@ -82,6 +85,7 @@ class MqttClient:
         on_message: Handler | None = None,
         will: tuple[str, bytes] | None = None,
         v5: bool = False,
+        persistent: bool = False,
         max_inflight: int = 100,
     ) -> None:
         self.broker = broker
@@ -92,11 +96,14 @@ class MqttClient:
         self.connected = asyncio.Event()
         self._stopping = False
         self.v5 = v5
+        self.persistent = persistent
+        if persistent and not client_id:
+            raise ValueError("a persistent session needs a stable client_id")
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id or f"sitless-{uuid.uuid4().hex[:12]}",
             protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
-            clean_session=None if v5 else True,
+            clean_session=None if v5 else not persistent,
         )
         self._client.max_inflight_messages_set(max_inflight)
         self._client.max_queued_messages_set(0)
@@ -123,7 +130,18 @@ class MqttClient:
     async def start(self) -> None:
         """Start connecting in the background; see ``wait_connected``."""
         self._loop = asyncio.get_running_loop()
-        self._client.connect_async(self.broker.host, self.broker.port, keepalive=30)
+        if self.v5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = 7 * 24 * 3600 if self.persistent else 0
+            self._client.connect_async(
+                self.broker.host,
+                self.broker.port,
+                keepalive=30,
+                clean_start=not self.persistent,
+                properties=props,
+            )
+        else:
+            self._client.connect_async(self.broker.host, self.broker.port, keepalive=30)
         self._client.loop_start()
 
     async def wait_connected(self, timeout: float | None = None) -> None:

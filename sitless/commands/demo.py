@@ -101,7 +101,9 @@ async def _demo(
 
     check_id(wearer, "wearer")
     workdir = Path(tempfile.mkdtemp(prefix="sitless-demo-"))
-    settings = ServiceSettings(database_url=f"sqlite:///{workdir / 'sitless.db'}", port=port)
+    settings = ServiceSettings(
+        database_url=f"sqlite:///{workdir / 'sitless.db'}", port=port, client_id=workdir.name
+    )
     tz = settings.tz
     day = datetime.now(tz).date()
     t0 = datetime.combine(day, time(8, 30), tz).astimezone(UTC)

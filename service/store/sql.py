@@ -1,0 +1,553 @@
+"""The SQL store: wearers, bouts, prompts, acks, device status and data gaps.
+
+SQLite by default (``sqlite:///path``, in WAL mode with foreign keys on), PostgreSQL by
+URL (``postgresql+psycopg://user@host/db``). Every time goes in and comes out as a
+timezone-aware UTC ``datetime``; SQLite keeps no zone, so the conversion happens in one
+column type at the edge. Writes that must happen once (a prompt, an ack) are
+``INSERT ... ON CONFLICT DO NOTHING`` on both dialects, so restarts, re-delivery and
+parallel service instances never store a second copy. An unreachable database raises
+``StoreUnavailable``; the caller keeps its data and retries.
+
+The methods are synchronous; an asyncio caller runs them with ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, ClassVar, NamedTuple, Protocol
+
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Insert,
+    String,
+    UniqueConstraint,
+    case,
+    create_engine,
+    event,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError, StatementError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.types import TypeDecorator
+
+from sitless.errors import StoreUnavailable
+from sitless.wire.messages import Ack, Prompt, Status
+from sitless.wire.posture import Posture
+
+log = logging.getLogger(__name__)
+
+_ID = 64  # wearer and device ids are at most 64 characters (sitless.wire.ids)
+_NAME = 128
+
+
+class Outcome(StrEnum):
+    """How a prompt ended: the wearer moved, answered on the device, or let it pass."""
+
+    MOVEMENT = "movement"
+    DONE = "done"
+    SNOOZE = "snooze"
+    DISMISS = "dismiss"
+    CANT_STAND = "cant_stand"
+    IGNORED = "ignored"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every dialect."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: the store takes aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum(kind: type[StrEnum], name: str) -> Enum:
+    # Store the values ("sitting"), not the member names, and as plain strings.
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        length=16,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        Posture: _enum(Posture, "posture"),
+    }
+
+
+class WearerRow(Base):
+    __tablename__ = "wearers"
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    created: Mapped[datetime]
+    timezone: Mapped[str | None] = mapped_column(String(_NAME))
+
+
+class _OfWearer:
+    wearer: Mapped[str] = mapped_column(String(_ID), ForeignKey("wearers.id"))
+    device: Mapped[str] = mapped_column(String(_ID))
+
+
+class BoutRow(_OfWearer, Base):
+    __tablename__ = "bouts"
+    __table_args__ = (UniqueConstraint("wearer", "start"), Index(None, "wearer", "end"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    posture: Mapped[Posture]
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+
+
+class PromptRow(_OfWearer, Base):
+    __tablename__ = "prompts"
+    __table_args__ = (
+        UniqueConstraint("wearer", "rule", "bout_start", "repeat"),
+        Index(None, "wearer", "at"),
+    )
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(_NAME))
+    routine: Mapped[str] = mapped_column(String(_NAME))
+    repeat: Mapped[int]
+    posture: Mapped[Posture]
+    bout_start: Mapped[datetime]
+    at: Mapped[datetime]
+    answer_within_s: Mapped[float]
+    deadline: Mapped[datetime] = mapped_column(index=True)
+    answered_at: Mapped[datetime | None]
+    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, "outcome"))
+
+
+class AckRow(_OfWearer, Base):
+    __tablename__ = "acks"
+    __table_args__ = (UniqueConstraint("wearer", "device", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int]
+    prompt_id: Mapped[str] = mapped_column(String(255), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+
+
+class DeviceStatusRow(Base):
+    __tablename__ = "device_status"
+    wearer: Mapped[str] = mapped_column(String(_ID), ForeignKey("wearers.id"), primary_key=True)
+    device: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    seq: Mapped[int]
+    state: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    sensor: Mapped[str | None] = mapped_column(String(64))
+    battery_pct: Mapped[int | None]
+    gap_start: Mapped[datetime | None]
+    gap_end: Mapped[datetime | None]
+
+
+class GapRow(_OfWearer, Base):
+    __tablename__ = "gaps"
+    __table_args__ = (UniqueConstraint("wearer", "device", "start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+
+
+class BoutLike(Protocol):
+    """What ``upsert_bouts`` needs of a bout (the tracker's bouts fit)."""
+
+    @property
+    def wearer(self) -> str: ...
+    @property
+    def device(self) -> str: ...
+    @property
+    def posture(self) -> Posture: ...
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BoutUpdate:
+    """A bout to store: ``end`` grows while the bout goes on."""
+
+    wearer: str
+    device: str
+    posture: Posture
+    start: datetime
+    end: datetime
+
+
+class StoredBout(NamedTuple):
+    """A stored bout, as ``(posture, start, end)``."""
+
+    posture: Posture
+    start: datetime
+    end: datetime
+
+
+class StoredGap(NamedTuple):
+    """A stretch without data from one device."""
+
+    device: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPrompt:
+    """A stored prompt; ``outcome`` is None while it is open."""
+
+    id: str
+    wearer: str
+    device: str
+    rule: str
+    routine: str
+    repeat: int
+    posture: Posture
+    bout_start: datetime
+    at: datetime
+    answer_within_s: float
+    deadline: datetime
+    answered_at: datetime | None
+    outcome: Outcome | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredWearer:
+    id: str
+    created: datetime
+    timezone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStatus:
+    """The latest status of one device."""
+
+    wearer: str
+    device: str
+    state: str
+    at: datetime
+    sensor: str | None
+    battery_pct: int | None
+    gap_start: datetime | None
+    gap_end: datetime | None
+
+
+class SqlStore:
+    """Synchronous access to the SQL store at ``url``; thread-safe (one pool)."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self._engine = create_engine(url, echo=echo, pool_pre_ping=not url.startswith("sqlite"))
+        self._dialect = self._engine.dialect.name
+        if self._dialect == "sqlite":
+            event.listen(self._engine, "connect", _sqlite_pragmas)
+        elif self._dialect != "postgresql":
+            raise ValueError(f"unsupported database {self._dialect!r}: use sqlite or postgresql")
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    def create_all(self) -> None:
+        """Create the tables that do not exist yet."""
+        with self._guard("create tables"):
+            Base.metadata.create_all(self._engine)
+
+    def ensure_wearer(self, wearer: str, *, timezone: str | None = None) -> bool:
+        """Add ``wearer`` if new (True); set its time zone when one is given."""
+        row = {"id": wearer, "created": datetime.now(UTC)}
+        with self._begin("ensure wearer") as conn:
+            added = _wrote(conn, self._insert(WearerRow).on_conflict_do_nothing(), row)
+            if timezone is not None:
+                conn.execute(
+                    update(WearerRow).where(WearerRow.id == wearer).values(timezone=timezone)
+                )
+            return added
+
+    def wearers(self) -> list[StoredWearer]:
+        """Every wearer, by id."""
+        with self._begin("list wearers") as conn:
+            rows = conn.execute(select(WearerRow.__table__).order_by(WearerRow.id))
+            return [StoredWearer(**row._mapping) for row in rows]
+
+    def upsert_bouts(self, bouts: Iterable[BoutLike]) -> int:
+        """Store bouts; one per (wearer, start) whose ``end`` only ever grows."""
+        values = [
+            {
+                "wearer": b.wearer,
+                "device": b.device,
+                "posture": b.posture,
+                "start": b.start,
+                "end": b.end,
+            }
+            for b in bouts
+        ]
+        if not values:
+            return 0
+        stmt = self._insert(BoutRow)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["wearer", "start"],
+            set_={
+                "end": case(
+                    (stmt.excluded.end > BoutRow.end, stmt.excluded.end), else_=BoutRow.end
+                ),
+                "posture": stmt.excluded.posture,
+                "device": stmt.excluded.device,
+            },
+        )
+        with self._begin("store bouts") as conn:
+            self._add_wearers(conn, {v["wearer"] for v in values})
+            conn.execute(stmt, values)
+        return len(values)
+
+    def bouts_between(self, wearer: str, start: datetime, end: datetime) -> list[StoredBout]:
+        """Bouts of ``wearer`` overlapping ``[start, end)``, earliest first."""
+        query = (
+            select(BoutRow.posture, BoutRow.start, BoutRow.end)
+            .where(BoutRow.wearer == wearer, BoutRow.start < end, BoutRow.end > start)
+            .order_by(BoutRow.start)
+        )
+        with self._begin("read bouts") as conn:
+            return [StoredBout(*row) for row in conn.execute(query)]
+
+    def record_prompt(self, prompt: Prompt) -> bool:
+        """Store ``prompt``; True only the first time (any instance, any restart)."""
+        row = {
+            "id": prompt.id,
+            "wearer": prompt.wearer,
+            "device": prompt.device,
+            "rule": prompt.rule,
+            "routine": prompt.routine,
+            "repeat": prompt.repeat,
+            "posture": prompt.posture,
+            "bout_start": prompt.bout_start,
+            "at": prompt.at,
+            "answer_within_s": prompt.answer_within_s,
+            "deadline": prompt.at + timedelta(seconds=prompt.answer_within_s),
+        }
+        with self._begin("store prompt") as conn:
+            self._add_wearers(conn, [prompt.wearer])
+            return _wrote(conn, self._insert(PromptRow).on_conflict_do_nothing(), row)
+
+    def open_prompts(self, wearer: str, at: datetime) -> list[StoredPrompt]:
+        """Unanswered prompts of ``wearer`` whose answer window is still open at ``at``."""
+        query = (
+            select(PromptRow.__table__)
+            .where(PromptRow.wearer == wearer, PromptRow.outcome.is_(None))
+            .where(PromptRow.deadline >= at)
+            .order_by(PromptRow.at)
+        )
+        with self._begin("read open prompts") as conn:
+            return [StoredPrompt(**row._mapping) for row in conn.execute(query)]
+
+    def prompts_between(self, wearer: str, start: datetime, end: datetime) -> list[StoredPrompt]:
+        """Prompts of ``wearer`` made in ``[start, end)``, earliest first."""
+        query = (
+            select(PromptRow.__table__)
+            .where(PromptRow.wearer == wearer, PromptRow.at >= start, PromptRow.at < end)
+            .order_by(PromptRow.at)
+        )
+        with self._begin("read prompts") as conn:
+            return [StoredPrompt(**row._mapping) for row in conn.execute(query)]
+
+    def answer_prompt(self, prompt_id: str, outcome: Outcome | str, at: datetime) -> bool:
+        """Record how the prompt ended; True only for its first answer."""
+        with self._begin("answer prompt") as conn:
+            return self._answer(conn, prompt_id, Outcome(outcome), at) > 0
+
+    def expire_prompts(self, now: datetime) -> int:
+        """Mark prompts whose window closed before ``now`` unanswered as ``ignored``."""
+        stmt = (
+            update(PromptRow)
+            .where(PromptRow.outcome.is_(None), PromptRow.deadline < now)
+            .values(outcome=Outcome.IGNORED)
+        )
+        with self._begin("expire prompts") as conn:
+            return _count(conn.execute(stmt))
+
+    def record_ack(self, ack: Ack) -> bool:
+        """Store ``ack`` once per (wearer, device, seq) and answer its prompt with it.
+
+        Returns True if the ack is new. Only a prompt of the same wearer is answered, and
+        only if it had no answer yet.
+        """
+        row = {
+            "wearer": ack.wearer,
+            "device": ack.device,
+            "seq": ack.seq,
+            "prompt_id": ack.prompt_id,
+            "action": ack.action,
+            "at": ack.at,
+        }
+        with self._begin("store ack") as conn:
+            self._add_wearers(conn, [ack.wearer])
+            if not _wrote(conn, self._insert(AckRow).on_conflict_do_nothing(), row):
+                return False
+            self._answer(conn, ack.prompt_id, Outcome(ack.action), ack.at, wearer=ack.wearer)
+            return True
+
+    def record_status(self, status: Status) -> bool:
+        """Keep ``status`` as its device's latest unless a later one is stored (True if kept).
+
+        A status that reports a finished data gap also records the gap.
+        """
+        row = {
+            "wearer": status.wearer,
+            "device": status.device,
+            "seq": status.seq,
+            "state": status.state,
+            "at": status.at,
+            "sensor": status.sensor,
+            "battery_pct": status.battery_pct,
+            "gap_start": status.gap_start,
+            "gap_end": status.gap_end,
+        }
+        stmt = self._insert(DeviceStatusRow)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["wearer", "device"],
+            set_={k: stmt.excluded[k] for k in row if k not in ("wearer", "device")},
+            where=stmt.excluded.at >= DeviceStatusRow.at,
+        )
+        with self._begin("store status") as conn:
+            self._add_wearers(conn, [status.wearer])
+            kept = _wrote(conn, stmt, row)
+            if status.gap_start is not None and status.gap_end is not None:
+                self._gap(conn, status.wearer, status.device, status.gap_start, status.gap_end)
+            return kept
+
+    def statuses(self, wearer: str) -> list[StoredStatus]:
+        """The latest status of each of ``wearer``'s devices."""
+        columns = [c for c in DeviceStatusRow.__table__.c if c.name != "seq"]
+        query = select(*columns).where(DeviceStatusRow.wearer == wearer)
+        with self._begin("read statuses") as conn:
+            return [StoredStatus(**row._mapping) for row in conn.execute(query.order_by("device"))]
+
+    def record_gap(self, wearer: str, device: str, start: datetime, end: datetime) -> None:
+        """Record that ``device`` sent no data in ``[start, end)``; a longer report extends it."""
+        with self._begin("store gap") as conn:
+            self._add_wearers(conn, [wearer])
+            self._gap(conn, wearer, device, start, end)
+
+    def gaps_between(self, wearer: str, start: datetime, end: datetime) -> list[StoredGap]:
+        """Data gaps of ``wearer`` overlapping ``[start, end)``, earliest first."""
+        query = (
+            select(GapRow.device, GapRow.start, GapRow.end)
+            .where(GapRow.wearer == wearer, GapRow.start < end, GapRow.end > start)
+            .order_by(GapRow.start)
+        )
+        with self._begin("read gaps") as conn:
+            return [StoredGap(*row) for row in conn.execute(query)]
+
+    def _insert(self, model: type[Base]) -> Any:
+        """A dialect-specific INSERT that has ``on_conflict_do_*``."""
+        insert = sqlite.insert if self._dialect == "sqlite" else postgresql.insert
+        stmt: Insert = insert(model)
+        return stmt
+
+    def _add_wearers(self, conn: Connection, wearers: Iterable[str]) -> None:
+        # Every row references its wearer; adding it here spares callers the ordering.
+        now = datetime.now(UTC)
+        rows = [{"id": w, "created": now} for w in wearers]
+        conn.execute(self._insert(WearerRow).on_conflict_do_nothing(), rows)
+
+    def _answer(
+        self,
+        conn: Connection,
+        prompt_id: str,
+        outcome: Outcome,
+        at: datetime,
+        *,
+        wearer: str | None = None,
+    ) -> int:
+        stmt = (
+            update(PromptRow)
+            .where(PromptRow.id == prompt_id, PromptRow.outcome.is_(None))
+            .values(outcome=outcome, answered_at=at)
+        )
+        if wearer is not None:
+            stmt = stmt.where(PromptRow.wearer == wearer)
+        return _count(conn.execute(stmt))
+
+    def _gap(
+        self, conn: Connection, wearer: str, device: str, start: datetime, end: datetime
+    ) -> None:
+        stmt = self._insert(GapRow)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["wearer", "device", "start"],
+            set_={
+                "end": case((stmt.excluded.end > GapRow.end, stmt.excluded.end), else_=GapRow.end)
+            },
+        )
+        conn.execute(stmt, {"wearer": wearer, "device": device, "start": start, "end": end})
+
+    @contextmanager
+    def _begin(self, what: str) -> Iterator[Connection]:
+        with self._guard(what), self._engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            raise StoreUnavailable(
+                f"cannot {what}: database unavailable ({exc.orig})", value=self._safe_url()
+            ) from exc
+        except StatementError as exc:
+            if isinstance(exc.orig, ValueError):
+                # A value our column types refused (a naive datetime): the caller's mistake.
+                raise ValueError(f"cannot {what}: {exc.orig}") from exc
+            raise
+
+    def _safe_url(self) -> str:
+        return self._engine.url.render_as_string(hide_password=True)
+
+
+def _count(result: CursorResult[Any]) -> int:
+    """Rows an UPDATE changed."""
+    return max(result.rowcount, 0)
+
+
+def _wrote(conn: Connection, stmt: Any, row: dict[str, Any]) -> bool:
+    """Whether an INSERT ... ON CONFLICT wrote ``row``.
+
+    RETURNING answers this on both dialects (SQLite 3.35+); an INSERT's rowcount is not
+    reliable through every driver.
+    """
+    return conn.execute(stmt.returning(literal_column("1")), row).first() is not None
+
+
+def _sqlite_pragmas(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    # WAL lets the API read while ingest writes; SQLite leaves foreign keys off unless asked.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+    finally:
+        cursor.close()
