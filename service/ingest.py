@@ -2,11 +2,16 @@
 
 In: raw (topic, payload) from the service's MQTT subscription. Out: bouts and prompts in
 the SQL store, points to the time-series writer, prompts to the notifier, updates to the
-live stream. Every payload is validated; a bad one goes to ``sitless/v1/_dead`` with its
-reason and is counted, and ingest carries on. Re-delivered messages (``seq`` not newer
-than the last one seen from that device and topic kind) are counted and dropped; status
-is last-state-wins and exempt, since the broker's Last Will carries an older seq; prompts are
-deduplicated by id here and, across restarts and instances, by the store.
+live stream.
+
+Each message is handled at once on the event loop by plain synchronous code (decode,
+dedup, bouts, rules, answers); whatever needs the store or the network goes, in order,
+to one "slow lane" task, so a slow disk never stalls reading MQTT. Every payload is
+validated; a bad one goes to ``sitless/v1/_dead`` with its reason and is counted.
+Re-delivered messages (``seq`` not newer than the last one seen from that device and
+topic kind) are counted and dropped; status is last-state-wins and exempt, since the
+broker's Last Will carries an older seq. Prompts are deduplicated by id here and, across
+restarts and instances, by the store.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from service.bouts import BoutTracker
 from service.live import Live
@@ -30,6 +36,8 @@ from sitless.wire import DEAD, Ack, Kind, PostureEvent, Prompt, Status, decode, 
 
 log = logging.getLogger(__name__)
 
+Job = Callable[[], Awaitable[None]]
+
 
 @dataclass(slots=True)
 class _Open:
@@ -39,7 +47,7 @@ class _Open:
 
 
 class Ingest:
-    """Consumes the service's MQTT messages one at a time, in arrival order."""
+    """Consumes the service's MQTT messages in arrival order."""
 
     def __init__(
         self,
@@ -62,83 +70,76 @@ class Ingest:
         self.live = live
         self.timeseries = timeseries
         self.flush_interval_s = flush_interval_s
-        self.queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(queue_size)
+        self.lane: asyncio.Queue[Job] = asyncio.Queue(queue_size)
         self.tracker = BoutTracker()
-        self._last_seq: dict[tuple[str, str, str], int] = {}
+        self._last_seq: dict[tuple[str, str, Kind], int] = {}
         self._fired: set[str] = set()
         self._open: dict[str, dict[str, _Open]] = {}
         self._bouts: dict[tuple[str, datetime], BoutUpdate] = {}
-        self._wearers: set[str] = set()
         for name, text in {
             "received": "messages received, per topic kind",
             "rejected": "messages rejected to the dead-letter topic, per reason",
             "duplicates": "re-delivered messages dropped by seq",
             "prompts": "prompts sent, per rule",
             "answered": "prompts answered, per outcome",
-            "store_errors": "store writes that failed and were retried",
+            "store_errors": "store writes that failed, per kind",
         }.items():
             metrics.describe(name, text)
 
-    def on_message(self, topic: str, payload: bytes) -> None:
-        """Called on the event loop for each MQTT message; only enqueues."""
-        try:
-            self.queue.put_nowait((topic, payload))
-        except asyncio.QueueFull:
-            self.metrics.inc("rejected", "overloaded")
-            self._dead(topic, payload, "overloaded", "ingest queue is full")
-
     async def run(self) -> None:
-        """Consume until cancelled; stored state is flushed every ``flush_interval_s``."""
+        """Work the slow lane until cancelled; bouts are stored every ``flush_interval_s``."""
+        for prompt in await asyncio.to_thread(self.store.open_prompts, None, datetime.min.replace(tzinfo=UTC)):
+            self._open.setdefault(prompt.wearer, {})[prompt.id] = _Open(
+                prompt.id, prompt.at, prompt.deadline
+            )
+            self._fired.add(prompt.id)
         flusher = asyncio.create_task(self._flush_forever())
         try:
             while True:
-                topic, payload = await self.queue.get()
+                job = await self.lane.get()
                 try:
-                    await self.handle(topic, payload)
+                    await job()
                 except StoreUnavailable as exc:
-                    self.metrics.inc("store_errors", "handle")
-                    log.error("store unavailable while handling %s: %s", topic, exc)
+                    self.metrics.inc("store_errors", "slow_lane")
+                    log.error("store unavailable: %s", exc)
+                finally:
+                    self.lane.task_done()
         finally:
             flusher.cancel()
             await self.flush()
 
     async def drain(self) -> None:
-        """Wait until everything queued so far is handled and flushed."""
-        while not self.queue.empty():
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0)
+        """Wait until every job queued so far is done and bouts are stored."""
+        await self.lane.join()
         await self.flush()
 
-    async def handle(self, topic: str, payload: bytes) -> None:
-        """Validate and act on one message."""
+    def on_message(self, topic: str, payload: bytes) -> None:
+        """Handle one MQTT message (called on the event loop, in arrival order)."""
         try:
-            message = decode(topic, payload)
+            where = parse(topic)
+            message = decode(where, payload)
         except WireError as exc:
             self.metrics.inc("rejected", exc.reason)
             self._dead(topic, payload, exc.reason, str(exc))
             return
-        kind = parse(topic).kind
+        kind = where.kind
         self.metrics.inc("received", kind)
         if isinstance(message, Prompt):
-            return  # our own prompts echoed back when subscribed to everything
-        if not isinstance(message, Status):  # status is last-state-wins, Will included
+            return  # our own prompts, if someone subscribed us to everything
+        if not isinstance(message, Status):
             key = (message.wearer, message.device, kind)
             if message.seq <= self._last_seq.get(key, -1):
                 self.metrics.inc("duplicates", kind)
                 return
             self._last_seq[key] = message.seq
-        if message.wearer not in self._wearers:
-            await asyncio.to_thread(self.store.ensure_wearer, message.wearer)
-            self._wearers.add(message.wearer)
         if isinstance(message, PostureEvent):
-            await self._posture(message)
+            self._posture(message)
         elif isinstance(message, Ack):
-            await self._ack(message)
-        elif isinstance(message, Status):
-            await asyncio.to_thread(self.store.record_status, message)
-            self.live.publish({"type": "status", **message.model_dump(mode="json")})
+            self._later(lambda: self._ack(message))
+        else:
+            self._later(lambda: self._status(message))
 
-    async def _posture(self, event: PostureEvent) -> None:
+    def _posture(self, event: PostureEvent) -> None:
         update = self.tracker.update(event)
         for span in (*update.closed, update.current):
             self._bouts[(event.wearer, span.start)] = BoutUpdate(
@@ -146,19 +147,17 @@ class Ingest:
             )
         if self.timeseries is not None:
             self.timeseries.add(posture_points(event))
-        await self._check_answers(event)
+        self._check_answers(event)
         for due in self.engine.due(event):
-            prompt = due.prompt(event.wearer, event.device, at=event.end)
-            if prompt.id in self._fired:
+            prompt_id = due.prompt_id(event.wearer)
+            if prompt_id in self._fired:
                 continue
-            self._fired.add(prompt.id)
-            if await asyncio.to_thread(self.store.record_prompt, prompt):
-                self.metrics.inc("prompts", prompt.rule)
-                self._open.setdefault(event.wearer, {})[prompt.id] = _Open(
-                    prompt.id, prompt.at, prompt.at + timedelta(seconds=due.answer_within_s)
-                )
-                self.notifier.send(prompt)
-                self.live.publish({"type": "prompt", **prompt.model_dump(mode="json")})
+            self._fired.add(prompt_id)
+            prompt = due.prompt(event.wearer, event.device, at=event.end)
+            self._open.setdefault(event.wearer, {})[prompt_id] = _Open(
+                prompt_id, prompt.at, prompt.at + timedelta(seconds=due.answer_within_s)
+            )
+            self._later(lambda prompt=prompt: self._prompt(prompt))
         if self.live.listening:
             self.live.publish(
                 {
@@ -173,14 +172,8 @@ class Ingest:
                 }
             )
 
-    async def _check_answers(self, event: PostureEvent) -> None:
+    def _check_answers(self, event: PostureEvent) -> None:
         open_ = self._open.get(event.wearer)
-        if open_ is None:
-            open_ = {
-                p.id: _Open(p.id, p.at, p.deadline)
-                for p in await asyncio.to_thread(self.store.open_prompts, event.wearer, event.start)
-            }
-            self._open[event.wearer] = open_
         if not open_:
             return
         for entry in list(open_.values()):
@@ -189,9 +182,29 @@ class Ingest:
                 None,
             )
             if moved is not None:
-                await self._answer(event.wearer, entry.prompt_id, "movement", moved)
+                outcome, at = "movement", moved
             elif event.start > entry.deadline:
-                await self._answer(event.wearer, entry.prompt_id, "ignored", entry.deadline)
+                outcome, at = "ignored", entry.deadline
+            else:
+                continue
+            del open_[entry.prompt_id]
+            self._later(
+                lambda e=entry, o=outcome, t=at: self._answer(event.wearer, e.prompt_id, o, t)
+            )
+
+    def _later(self, job: Job) -> None:
+        try:
+            self.lane.put_nowait(job)
+        except asyncio.QueueFull:
+            self.metrics.inc("rejected", "overloaded")
+            log.error("slow lane full; a store write or prompt was dropped")
+
+    async def _prompt(self, prompt: Prompt) -> None:
+        if not await asyncio.to_thread(self.store.record_prompt, prompt):
+            return  # another instance, or this one before a restart, already sent it
+        self.metrics.inc("prompts", prompt.rule)
+        self.notifier.send(prompt)
+        self.live.publish({"type": "prompt", **prompt.model_dump(mode="json")})
 
     async def _ack(self, ack: Ack) -> None:
         if await asyncio.to_thread(self.store.record_ack, ack):
@@ -200,8 +213,11 @@ class Ingest:
             self.live.publish({"type": "answer", "wearer": ack.wearer, "prompt_id": ack.prompt_id,
                                "outcome": ack.action, "at": ack.at.isoformat()})
 
+    async def _status(self, status: Status) -> None:
+        await asyncio.to_thread(self.store.record_status, status)
+        self.live.publish({"type": "status", **status.model_dump(mode="json")})
+
     async def _answer(self, wearer: str, prompt_id: str, outcome: str, at: datetime) -> None:
-        self._open.get(wearer, {}).pop(prompt_id, None)
         if await asyncio.to_thread(self.store.answer_prompt, prompt_id, outcome, at):
             self.metrics.inc("answered", outcome)
             self.live.publish(
@@ -210,7 +226,7 @@ class Ingest:
             )
 
     async def flush(self) -> None:
-        """Write pending bouts to the store."""
+        """Write pending bouts to the store (kept for the next try if it is away)."""
         if not self._bouts:
             return
         bouts, self._bouts = list(self._bouts.values()), {}

@@ -32,9 +32,9 @@ async def healthz(request: Request) -> Health:
     """Liveness and readiness: MQTT connected, ingest keeping up."""
     rt = _runtime(request)
     connected = rt.mqtt is not None and rt.mqtt.connected.is_set()
-    queued = rt.ingest.queue.qsize() if rt.ingest else 0
+    queued = rt.ingest.lane.qsize() if rt.ingest else 0
     problems = [] if connected else ["not connected to the MQTT broker"]
-    if rt.ingest and queued > rt.ingest.queue.maxsize * 0.9:
+    if rt.ingest and queued > rt.ingest.lane.maxsize * 0.9:
         problems.append("ingest queue over 90% full")
     return Health(
         status="ok" if not problems else "degraded",

@@ -297,6 +297,7 @@ class SqlStore:
 
     def upsert_bouts(self, bouts: Iterable[BoutLike]) -> int:
         """Store bouts; one per (wearer, start) whose ``end`` only ever grows."""
+        bouts = list(bouts)
         values = [
             {
                 "wearer": b.wearer,
@@ -321,7 +322,7 @@ class SqlStore:
             },
         )
         with self._begin("store bouts") as conn:
-            self._add_wearers(conn, {v["wearer"] for v in values})
+            self._add_wearers(conn, {b.wearer for b in bouts})
             conn.execute(stmt, values)
         return len(values)
 
@@ -354,14 +355,15 @@ class SqlStore:
             self._add_wearers(conn, [prompt.wearer])
             return _wrote(conn, self._insert(PromptRow).on_conflict_do_nothing(), row)
 
-    def open_prompts(self, wearer: str, at: datetime) -> list[StoredPrompt]:
-        """Unanswered prompts of ``wearer`` whose answer window is still open at ``at``."""
+    def open_prompts(self, wearer: str | None, at: datetime) -> list[StoredPrompt]:
+        """Unanswered prompts of ``wearer`` (None: everyone) whose window is open at ``at``."""
         query = (
             select(PromptRow.__table__)
-            .where(PromptRow.wearer == wearer, PromptRow.outcome.is_(None))
-            .where(PromptRow.deadline >= at)
+            .where(PromptRow.outcome.is_(None), PromptRow.deadline >= at)
             .order_by(PromptRow.at)
         )
+        if wearer is not None:
+            query = query.where(PromptRow.wearer == wearer)
         with self._begin("read open prompts") as conn:
             return [StoredPrompt(**row._mapping) for row in conn.execute(query)]
 
