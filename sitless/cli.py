@@ -17,3 +17,7 @@ app.command("demo")(demo.demo)
 app.command("classify")(classify.classify)
 app.command("serve")(serve.serve)
 app.add_typer(rules.app, name="rules")
+
+
+if __name__ == "__main__":
+    app()

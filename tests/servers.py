@@ -164,6 +164,7 @@ class Mosquitto(_Server):
             "persistence true\n"
             f"persistence_location {self.dir}/\n"
             "max_queued_messages 100000\n"
+            "set_tcp_nodelay true\n"
             "log_dest stderr\n"
         )
 

@@ -31,10 +31,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
-from influxdb_client import InfluxDBClient, Point, WritePrecision
+from influxdb_client.client.influxdb_client import InfluxDBClient
+from influxdb_client.client.write.point import Point
 from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 
 from sitless.wire.messages import PostureEvent
@@ -54,14 +56,10 @@ def epoch_point(
     wearer: str, device: str, posture: Posture, start: datetime, duration_s: float
 ) -> Point:
     """The point for one epoch of ``posture`` beginning at ``start``."""
-    return (
-        Point(MEASUREMENT)
-        .tag("wearer", wearer)
-        .tag("device", device)
-        .tag("posture", posture.value)
-        .field(FIELD, float(duration_s))
-        .time(start, PRECISION)
-    )
+    point = Point(MEASUREMENT)
+    point.tag("wearer", wearer).tag("device", device).tag("posture", posture.value)
+    point.field(FIELD, float(duration_s)).time(start, PRECISION)
+    return point
 
 
 def posture_points(event: PostureEvent) -> list[Point]:
@@ -314,7 +312,11 @@ class TimeSeriesWriter:
         """Write ``batch``; True when it is done with (written or rejected)."""
         try:
             self._write_api.write(
-                bucket=self.bucket, org=self.org, record=batch, write_precision=PRECISION
+                bucket=self.bucket,
+                org=self.org,
+                record=batch,
+                # WritePrecision's members are plain str class attributes.
+                write_precision=cast(WritePrecision, PRECISION),
             )
         except ApiException as exc:
             reason = f"HTTP {exc.status} {exc.reason}: {_text(exc.body)}"
@@ -335,6 +337,8 @@ class TimeSeriesWriter:
 
     def _finish(self, batch: list[bytes], *, rejected: bool, error: str | None) -> None:
         with self._lock:
+            if self._inflight is not batch:
+                return  # close() gave up waiting and already counted it as dropped
             if rejected:
                 self._rejected += len(batch)
                 self._last_error = error
