@@ -8,7 +8,7 @@ import json
 import logging
 import re
 import tempfile
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -105,7 +105,7 @@ async def _demo(
         database_url=f"sqlite:///{workdir / 'sitless.db'}", port=port, client_id=workdir.name
     )
     tz = settings.tz
-    day = datetime.now(tz).date()
+    day = _last_workday(datetime.now(tz).date())
     t0 = datetime.combine(day, time(8, 30), tz).astimezone(UTC)
 
     async with contextlib.AsyncExitStack() as stack:
@@ -120,8 +120,11 @@ async def _demo(
             stack.enter_context(_posture_printer(runtime.live, tz))
         if web:
             await stack.enter_async_context(_web(app, settings.host, port))
-            err.print(f"dashboard: [bold]http://{settings.host}:{port}[/]")
-        err.print(f"broker: {broker_url}   speed: {speed:g}x   data in {workdir}")
+            err.print(
+                f"dashboard: [bold]http://{settings.host}:{port}/?wearer={wearer}&day={day}[/]"
+            )
+        err.print(f"simulated office day {day:%A %Y-%m-%d} from 08:30 ({tz}), {speed:g}x speed")
+        err.print(f"broker {broker_url}, data in {workdir}", highlight=False)
         outbox = Outbox(workdir / "outbox.db")
         stack.callback(outbox.close)
         collector = Collector(
@@ -141,6 +144,11 @@ async def _demo(
             err.print("day done; dashboard stays up until Ctrl-C")
             await asyncio.Event().wait()
         return summary
+
+
+def _last_workday(today: date) -> date:
+    """Today, or the Friday before on a weekend: the default rules prompt on workdays."""
+    return today - timedelta(days=max(0, today.weekday() - 4))
 
 
 def _summary(store: Any, wearer: str, day: Any, tz: Any) -> dict[str, Any]:
@@ -220,4 +228,4 @@ def _print_prompt(prompt: Any) -> None:
 
 
 def _buzz(prompt: Any) -> None:
-    err.print(f"  [dim]collector: prompt {prompt.id} reached the wearer's side[/]")
+    err.print("  [dim]↳ delivered to the wearer's collector[/]")

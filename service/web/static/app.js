@@ -4,7 +4,7 @@ const POSTURES = ["sitting", "lying", "standing", "walking", "running", "cycling
 const color = (p) => getComputedStyle(document.documentElement).getPropertyValue(`--${p || "unknown"}`).trim();
 const $ = (id) => document.getElementById(id);
 const SVGNS = "http://www.w3.org/2000/svg";
-const state = { wearer: null, day: "today", source: null, timer: null };
+const state = { wearer: null, day: new URLSearchParams(location.search).get("day") || "today", source: null, timer: null };
 
 function el(name, attrs, parent) {
   const node = document.createElementNS(SVGNS, name);
