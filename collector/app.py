@@ -143,7 +143,9 @@ class Collector:
 
     def _queue(self, draft: Draft) -> None:
         def build(seq: int) -> tuple[str, bytes]:
-            return topic(self.wearer, Kind.POSTURE), encode(draft.event(self.wearer, self.device, seq))
+            return topic(self.wearer, Kind.POSTURE), encode(
+                draft.event(self.wearer, self.device, seq)
+            )
 
         self.outbox.append(self.device, build)
         self.progress.events += 1
@@ -154,7 +156,9 @@ class Collector:
             await self.mqtt.connected.wait()
             status = self._status("online", self.outbox.next_seq(self.device))
             with contextlib.suppress(ConnectionError):
-                await self.mqtt.publish(topic(self.wearer, Kind.STATUS), encode(status), retain=True)
+                await self.mqtt.publish(
+                    topic(self.wearer, Kind.STATUS), encode(status), retain=True
+                )
             while self.mqtt.connected.is_set():
                 await asyncio.sleep(0.5)
 

@@ -1,0 +1,20 @@
+"""Posture from a thigh accelerometer, epoch by epoch, causally.
+
+In: ``(t, accel_g)`` sample chunks from a ``collector.sources`` source. Out: ``Epoch``
+records ``(t_start, t_end, posture)`` on the source's time scale, each decided at most
+``LOOKAHEAD_S`` (2 s) of data after it ends, with ``posture`` a ``sitless.wire.Posture``.
+
+Upstream: the collector app reading a source. Downstream: the publisher, which batches
+epochs into ``PostureEvent`` messages, and ``sitless classify`` for files.
+
+Stages, one module each, in flow order: ``calibrate`` (the thigh's axes in sensor
+coordinates) -> ``epochs`` (1-s blocks, identical whatever the chunking) -> ``features``
+-> ``classify`` (rules) -> ``smooth`` (one-epoch blips) -> ``nonwear`` (long stillness);
+``pipeline`` joins them as ``PostureClassifier``.
+"""
+
+from collector.posture.calibrate import Calibration
+from collector.posture.epochs import Epoch
+from collector.posture.pipeline import LOOKAHEAD_S, PostureClassifier
+
+__all__ = ["LOOKAHEAD_S", "Calibration", "Epoch", "PostureClassifier"]
