@@ -38,8 +38,12 @@ def payloads(events: int, wearers: int) -> list[tuple[str, bytes]]:
         w, k = i % wearers, i // wearers
         start = T0 + timedelta(seconds=5 * k)
         event = PostureEvent(
-            wearer=f"w{w}", device="thigh", seq=k, start=start,
-            postures=("sitting",) * 5, since=T0,
+            wearer=f"w{w}",
+            device="thigh",
+            seq=k,
+            start=start,
+            postures=("sitting",) * 5,
+            since=T0,
         )
         out.append((topic(event.wearer, Kind.POSTURE), encode(event)))
     return out

@@ -39,10 +39,16 @@ MONDAY_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 def crossing(wearer: str, seq: int) -> bytes:
     """An event ending exactly 45 minutes into a sitting bout."""
     end = MONDAY_10
-    return encode(PostureEvent(
-        wearer=wearer, device="thigh", seq=seq, start=end - timedelta(seconds=5),
-        postures=("sitting",) * 5, since=end - timedelta(minutes=45),
-    ))
+    return encode(
+        PostureEvent(
+            wearer=wearer,
+            device="thigh",
+            seq=seq,
+            start=end - timedelta(seconds=5),
+            postures=("sitting",) * 5,
+            since=end - timedelta(minutes=45),
+        )
+    )
 
 
 class Probe:
@@ -87,8 +93,12 @@ def background(port: int, rate: float, stop: threading.Event) -> None:
     while not stop.is_set():
         wearer = f"load{seq % 5000}"
         event = PostureEvent(
-            wearer=wearer, device="thigh", seq=seq, start=MONDAY_10,
-            postures=("sitting",) * 5, since=MONDAY_10 - timedelta(minutes=5),
+            wearer=wearer,
+            device="thigh",
+            seq=seq,
+            start=MONDAY_10,
+            postures=("sitting",) * 5,
+            since=MONDAY_10 - timedelta(minutes=5),
         )
         client.publish(topic(wearer, Kind.POSTURE), encode(event), qos=1)
         seq += 1
@@ -147,15 +157,21 @@ def main() -> None:
                 except OSError:
                     pass
                 time.sleep(0.1)
-            rows = [("broker echo (baseline)", measure(broker.port, args.prompts, "e", serve=False)),
-                    ("prompt, idle", measure(broker.port, args.prompts, "idle"))]
+            rows = [
+                ("broker echo (baseline)", measure(broker.port, args.prompts, "e", serve=False)),
+                ("prompt, idle", measure(broker.port, args.prompts, "idle")),
+            ]
             stop = threading.Event()
             loader = threading.Thread(target=background, args=(broker.port, args.load, stop))
             loader.start()
             time.sleep(1)
             try:
-                rows.append((f"prompt, {args.load:g} events/s load",
-                             measure(broker.port, args.prompts, "busy")))
+                rows.append(
+                    (
+                        f"prompt, {args.load:g} events/s load",
+                        measure(broker.port, args.prompts, "busy"),
+                    )
+                )
             finally:
                 stop.set()
                 loader.join()

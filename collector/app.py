@@ -33,6 +33,7 @@ class Progress:
 
     epochs: int = 0
     events: int = 0
+    last_seq: int | None = None
     data_end: datetime | None = None
 
 
@@ -147,7 +148,7 @@ class Collector:
                 draft.event(self.wearer, self.device, seq)
             )
 
-        self.outbox.append(self.device, build)
+        self.progress.last_seq = self.outbox.append(self.device, build)
         self.progress.events += 1
         self.sender.notify()
 

@@ -61,7 +61,9 @@ def create_app(
         console: how to print a prompt on the console (None: not at all).
     """
 
-    rules = load_rules(settings.rules or default_rules_path())  # an invalid rule file stops start-up here
+    rules = load_rules(
+        settings.rules or default_rules_path()
+    )  # an invalid rule file stops start-up here
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -112,7 +114,9 @@ def create_app(
             stack.push_async_callback(notifier.close)
             task = asyncio.create_task(ingest.run(), name="ingest")
             stack.push_async_callback(_cancel, task)
-            log.info("service up: broker %s, store %s", mqtt.broker, _safe_url(settings.database_url))
+            log.info(
+                "service up: broker %s, store %s", mqtt.broker, _safe_url(settings.database_url)
+            )
             yield
 
     app = FastAPI(

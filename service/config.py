@@ -69,7 +69,9 @@ class ServiceSettings(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Oslo)") from None
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name like Europe/Oslo)"
+            ) from None
         return value
 
     @property

@@ -76,19 +76,21 @@ class Ingest:
         self._fired: set[str] = set()
         self._open: dict[str, dict[str, _Open]] = {}
         self._bouts: dict[tuple[str, datetime], BoutUpdate] = {}
-        for name, text in {
-            "received": "messages received, per topic kind",
-            "rejected": "messages rejected to the dead-letter topic, per reason",
-            "duplicates": "re-delivered messages dropped by seq",
-            "prompts": "prompts sent, per rule",
-            "answered": "prompts answered, per outcome",
-            "store_errors": "store writes that failed, per kind",
-        }.items():
-            metrics.describe(name, text)
+        for name, text, label in (
+            ("received", "messages received, per topic kind", "kind"),
+            ("rejected", "messages rejected to the dead-letter topic, per reason", "reason"),
+            ("duplicates", "re-delivered messages dropped by seq, per topic kind", "kind"),
+            ("prompts", "prompts sent, per rule", "rule"),
+            ("answered", "prompts answered, per outcome", "outcome"),
+            ("store_errors", "store writes that failed, per kind of write", "write"),
+        ):
+            metrics.describe(name, text, label)
 
     async def run(self) -> None:
         """Work the slow lane until cancelled; bouts are stored every ``flush_interval_s``."""
-        for prompt in await asyncio.to_thread(self.store.open_prompts, None, datetime.min.replace(tzinfo=UTC)):
+        for prompt in await asyncio.to_thread(
+            self.store.open_prompts, None, datetime.min.replace(tzinfo=UTC)
+        ):
             self._open.setdefault(prompt.wearer, {})[prompt.id] = _Open(
                 prompt.id, prompt.at, prompt.deadline
             )
@@ -112,6 +114,17 @@ class Ingest:
         """Wait until every job queued so far is done and bouts are stored."""
         await self.lane.join()
         await self.flush()
+
+    async def caught_up(self, wearer: str, device: str, seq: int, timeout: float = 10) -> None:
+        """Wait until the posture event ``seq`` of ``device`` has arrived, then ``drain``."""
+        key = (wearer, device, Kind.POSTURE)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._last_seq.get(key, -1) < seq:
+            if loop.time() > deadline:
+                raise TimeoutError(f"posture event {seq} of {wearer}/{device} never arrived")
+            await asyncio.sleep(0.01)
+        await self.drain()
 
     def on_message(self, topic: str, payload: bytes) -> None:
         """Handle one MQTT message (called on the event loop, in arrival order)."""
@@ -210,8 +223,15 @@ class Ingest:
         if await asyncio.to_thread(self.store.record_ack, ack):
             self._open.get(ack.wearer, {}).pop(ack.prompt_id, None)
             self.metrics.inc("answered", ack.action)
-            self.live.publish({"type": "answer", "wearer": ack.wearer, "prompt_id": ack.prompt_id,
-                               "outcome": ack.action, "at": ack.at.isoformat()})
+            self.live.publish(
+                {
+                    "type": "answer",
+                    "wearer": ack.wearer,
+                    "prompt_id": ack.prompt_id,
+                    "outcome": ack.action,
+                    "at": ack.at.isoformat(),
+                }
+            )
 
     async def _status(self, status: Status) -> None:
         await asyncio.to_thread(self.store.record_status, status)
@@ -221,8 +241,13 @@ class Ingest:
         if await asyncio.to_thread(self.store.answer_prompt, prompt_id, outcome, at):
             self.metrics.inc("answered", outcome)
             self.live.publish(
-                {"type": "answer", "wearer": wearer, "prompt_id": prompt_id, "outcome": outcome,
-                 "at": at.isoformat()}
+                {
+                    "type": "answer",
+                    "wearer": wearer,
+                    "prompt_id": prompt_id,
+                    "outcome": outcome,
+                    "at": at.isoformat(),
+                }
             )
 
     async def flush(self) -> None:

@@ -10,11 +10,11 @@ class Metrics:
 
     def __init__(self) -> None:
         self._counts: Counter[tuple[str, str]] = Counter()
-        self._help: dict[str, str] = {}
+        self._help: dict[str, tuple[str, str]] = {}
 
-    def describe(self, name: str, text: str) -> None:
-        """Give a counter its help line."""
-        self._help[name] = text
+    def describe(self, name: str, text: str, label: str = "reason") -> None:
+        """Give a counter its help line and the name of its label."""
+        self._help[name] = (text, label)
 
     def inc(self, name: str, label: str = "", by: int = 1) -> None:
         """Add ``by`` to counter ``name`` (under ``label`` if given)."""
@@ -32,16 +32,17 @@ class Metrics:
         """Flat view, ``name`` or ``name:label`` -> value."""
         return {f"{n}:{lbl}" if lbl else n: v for (n, lbl), v in sorted(self._counts.items())}
 
-    def prometheus(self, label_key: str = "reason") -> str:
+    def prometheus(self) -> str:
         """Prometheus exposition text."""
         lines: list[str] = []
         names = sorted({n for n, _ in self._counts} | set(self._help))
         for name in names:
+            text, key = self._help.get(name, (name, "reason"))
             metric = f"sitless_{name}_total"
-            lines.append(f"# HELP {metric} {self._help.get(name, name)}")
+            lines.append(f"# HELP {metric} {text}")
             lines.append(f"# TYPE {metric} counter")
             for (n, lbl), value in sorted(self._counts.items()):
                 if n == name:
-                    labels = f'{{{label_key}="{lbl}"}}' if lbl else ""
+                    labels = f'{{{key}="{lbl}"}}' if lbl else ""
                     lines.append(f"{metric}{labels} {value}")
         return "\n".join(lines) + "\n"

@@ -2,8 +2,8 @@
 
 paho runs its network loop on its own thread; every callback here hands over to the
 event loop with ``call_soon_threadsafe`` and does nothing else, so no project code runs
-on paho's thread (incoming messages are queued and handed over in bursts). Publishes return an awaitable that resolves when the broker
-acknowledges them (PUBACK for QoS 1).
+on paho's thread (incoming messages are queued and handed over in bursts). Publishes
+return an awaitable that resolves when the broker acknowledges them (PUBACK for QoS 1).
 """
 
 from __future__ import annotations

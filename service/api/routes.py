@@ -50,9 +50,11 @@ async def metrics(request: Request) -> str:
     rt = _runtime(request)
     text: str = rt.metrics.prometheus()
     if rt.timeseries is not None:
-        for name, value in rt.timeseries.counters().items():
-            if isinstance(value, int | float):
-                text += f"sitless_timeseries_{name} {value}\n"
+        stats = rt.timeseries.stats()
+        for name in ("written", "pending", "retries", "rejected", "dropped"):
+            kind = "gauge" if name == "pending" else "counter"
+            metric = f"sitless_timeseries_{name}" + ("" if kind == "gauge" else "_total")
+            text += f"# TYPE {metric} {kind}\n{metric} {getattr(stats, name)}\n"
     return text
 
 
@@ -61,7 +63,10 @@ async def wearers(request: Request) -> list[Wearer]:
     """Every wearer the service has heard from."""
     rt = _runtime(request)
     rows = await asyncio.to_thread(rt.store.wearers)
-    return [Wearer(id=w.id, created=w.created, timezone=w.timezone or rt.settings.timezone) for w in rows]
+    return [
+        Wearer(id=w.id, created=w.created, timezone=w.timezone or rt.settings.timezone)
+        for w in rows
+    ]
 
 
 @router.get("/api/v1/wearers/{wearer}/days/{day}", response_model=Day, tags=["days"])
@@ -90,15 +95,21 @@ async def day_summary(request: Request, wearer: WearerPath, day: DayPath) -> Day
     )
 
 
-@router.get("/api/v1/wearers/{wearer}/days/{day}/bouts", response_model=list[BoutOut], tags=["days"])
+@router.get(
+    "/api/v1/wearers/{wearer}/days/{day}/bouts", response_model=list[BoutOut], tags=["days"]
+)
 async def day_bouts(request: Request, wearer: WearerPath, day: DayPath) -> list[BoutOut]:
     """The bouts that overlap the day, oldest first."""
     rt = _runtime(request)
     _, _, start, end = await _day(rt, wearer, day)
     bouts = await asyncio.to_thread(rt.store.bouts_between, wearer, start, end)
     return [
-        BoutOut(posture=b.posture, start=b.start, end=b.end,
-                minutes=round((b.end - b.start).total_seconds() / 60, 2))
+        BoutOut(
+            posture=b.posture,
+            start=b.start,
+            end=b.end,
+            minutes=round((b.end - b.start).total_seconds() / 60, 2),
+        )
         for b in sorted(bouts, key=lambda b: b.start)
     ]
 

@@ -21,7 +21,9 @@ def render_text(prompt: Prompt) -> str:
     """The prompt as plain text: message, then numbered steps."""
     lines = [prompt.message, ""]
     for i, step in enumerate(prompt.steps, 1):
-        dose = " ".join(x for x in (step.reps, f"hold {step.hold_s:g} s" if step.hold_s else None) if x)
+        dose = " ".join(
+            x for x in (step.reps, f"hold {step.hold_s:g} s" if step.hold_s else None) if x
+        )
         lines.append(f"{i}. {step.text}" + (f" ({dose})" if dose else ""))
     return "\n".join(lines).strip()
 
@@ -50,8 +52,8 @@ class Notifier:
                 if not self._apprise.add(url):
                     log.error("Apprise does not understand the URL %r; it is skipped", url)
                     metrics.inc("notify_failed", "bad_apprise_url")
-        metrics.describe("notify_sent", "prompts delivered, per channel")
-        metrics.describe("notify_failed", "prompt deliveries that failed, per channel")
+        metrics.describe("notify_sent", "prompts delivered, per channel", "channel")
+        metrics.describe("notify_failed", "prompt deliveries that failed, per channel", "channel")
 
     def send(self, prompt: Prompt) -> asyncio.Future[None]:
         """Publish on MQTT now and start the other channels; returns the MQTT ack future."""

@@ -66,9 +66,7 @@ def demo(
     until = parse_duration(for_) if for_ else None
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        summary = asyncio.run(
-            _demo(broker, speed, until, json_out, web, port, wearer, seed, keep)
-        )
+        summary = asyncio.run(_demo(broker, speed, until, json_out, web, port, wearer, seed, keep))
     except KeyboardInterrupt:
         err.print("[yellow]stopped[/]")
         raise typer.Exit(130) from None
@@ -137,8 +135,9 @@ async def _demo(
             speed=speed,
             on_prompt=None if quiet else _buzz,
         )
-        await collector.run(until=until)
-        await runtime.ingest.drain()
+        progress = await collector.run(until=until)
+        if progress.last_seq is not None:
+            await runtime.ingest.caught_up(wearer, "sim-1", progress.last_seq)
         summary = _summary(runtime.store, wearer, day, tz)
         if keep and web:
             err.print("day done; dashboard stays up until Ctrl-C")
@@ -211,7 +210,9 @@ async def _web(app: Any, host: str, port: int) -> Any:
     try:
         while not server.started:
             if task.done():
-                raise SitlessError(f"cannot serve the dashboard on {host}:{port} (port in use? try --port)")
+                raise SitlessError(
+                    f"cannot serve the dashboard on {host}:{port} (port in use? try --port)"
+                )
             await asyncio.sleep(0.05)
         yield
     finally:

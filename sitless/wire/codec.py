@@ -41,7 +41,9 @@ def decode(topic: str | Topic, payload: bytes) -> Message:
     if model is None:
         raise WireError(f"no message is defined for {where.kind} topics", reason="bad_topic")
     if len(payload) > MAX_PAYLOAD:
-        raise WireError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}", reason="too_large")
+        raise WireError(
+            f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}", reason="too_large"
+        )
     try:
         message = model.model_validate_json(payload)
     except ValidationError as exc:
@@ -61,7 +63,9 @@ def _explain(exc: ValidationError, payload: bytes) -> WireError:
         return WireError("payload is not a JSON object", reason="not_json")
     if any(e["loc"][:1] == ("v",) for e in errors):
         version = _peek(payload, "v")
-        return WireError(f"unsupported schema version {version!r} (expected 1)", reason="bad_version")
+        return WireError(
+            f"unsupported schema version {version!r} (expected 1)", reason="bad_version"
+        )
     first = errors[0]
     field = ".".join(str(p) for p in first["loc"]) or "(message)"
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

@@ -55,4 +55,6 @@ def parse(name: str) -> Topic:
     try:
         return Topic(check_id(parts[2], "wearer"), Kind(parts[3]))
     except ValueError:
-        raise WireError(f"topic {name!r} has unknown kind {parts[3]!r}", reason="bad_topic") from None
+        raise WireError(
+            f"topic {name!r} has unknown kind {parts[3]!r}", reason="bad_topic"
+        ) from None

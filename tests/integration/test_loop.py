@@ -6,13 +6,17 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from collector.app import Collector
 from collector.publish.outbox import Outbox
 from collector.sources.simulator import Simulator
+from service.config import InfluxSettings
 from sitless.mqtt import BrokerUrl, MqttClient
 from sitless.wire import Kind, Posture, Prompt, decode, subscription
 from tests.integration.conftest import RunService
-from tests.servers import Mosquitto
+from tests.integration.test_timeseries import export, ms
+from tests.servers import Mosquitto, VictoriaMetrics
 
 MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # inside the default work hours
 FIFTY_MINUTES_SITTING = [
@@ -61,10 +65,10 @@ async def test_fifty_minutes_sitting_prompts_once_and_standing_answers_it(
             t0=MONDAY_9,
             speed=float("inf"),
         )
-        await collector.run()
+        progress = await collector.run()
+        assert service.ingest is not None and progress.last_seq is not None
+        await service.ingest.caught_up("ann", "thigh-1", progress.last_seq)
         await spy.settle()
-        assert service.ingest is not None
-        await service.ingest.drain()
 
         assert len(spy.prompts) == 1
         prompt = spy.prompts[0]
@@ -103,3 +107,36 @@ async def test_fifty_minutes_sitting_prompts_once_and_standing_answers_it(
         assert restarted.metrics.get("received", Kind.POSTURE) >= delivered
         assert again.prompts == []
         assert len(restarted.store.prompts_between("ann", start, end)) == 1
+
+
+async def test_the_service_writes_each_epoch_to_the_time_series_server(
+    mosquitto: Mosquitto, victoria: VictoriaMetrics, run_service: RunService, tmp_path: Path
+) -> None:
+    wearer = f"ts-{tmp_path.name[-8:]}".replace("_", "-")
+    influx = InfluxSettings(url=victoria.url, flush_interval_s=0.1)
+    spy = Spy(mosquitto.port)
+    async with spy.client, run_service(mosquitto.port, influx=influx) as service:
+        await spy.client.wait_connected(10)
+        timeline = [(Posture.WALKING, 60.0), (Posture.SITTING, 120.0), (Posture.WALKING, 30.0)]
+        collector = Collector(
+            Simulator(timeline, rate_hz=50, seed=5),
+            BrokerUrl("127.0.0.1", mosquitto.port),
+            wearer=wearer,
+            device="thigh-1",
+            outbox=Outbox(tmp_path / "o.db"),
+            t0=MONDAY_9,
+            speed=float("inf"),
+        )
+        progress = await collector.run()
+        assert service.ingest is not None and service.timeseries is not None
+        assert progress.last_seq is not None
+        await service.ingest.caught_up(wearer, "thigh-1", progress.last_seq)
+        assert service.timeseries.flush(10)
+        assert service.timeseries.stats().written == progress.epochs
+    series = export(victoria, wearer)
+    seconds = {posture: len(samples) for (_, posture), samples in series.items()}
+    assert sum(seconds.values()) == progress.epochs
+    assert seconds["sitting"] == pytest.approx(120, abs=6)
+    first = min(t for samples in series.values() for t, _ in samples)
+    assert first == ms(MONDAY_9)
+    assert all(v == 1.0 for samples in series.values() for _, v in samples)

@@ -41,8 +41,12 @@ class Running:
         self.seq += 1
         before = self.ingest.metrics.get("received", Kind.POSTURE)
         event = PostureEvent(
-            wearer="ann", device="probe", seq=self.seq, start=T0 + timedelta(seconds=self.seq),
-            postures=("sitting",), since=T0,
+            wearer="ann",
+            device="probe",
+            seq=self.seq,
+            start=T0 + timedelta(seconds=self.seq),
+            postures=("sitting",),
+            since=T0,
         )
         self.ingest.on_message(topic("ann", Kind.POSTURE), encode(event))
         assert self.ingest.metrics.get("received", Kind.POSTURE) == before + 1
@@ -57,8 +61,12 @@ async def running(mosquitto: Mosquitto, tmp_path: Path) -> AsyncIterator[Running
     await client.wait_connected(10)
     metrics = Metrics()
     ingest = Ingest(
-        mqtt=client, store=store, engine=Engine(load_rules(default_rules_path()), "UTC"),
-        notifier=Notifier(client, metrics), metrics=metrics, live=Live(),
+        mqtt=client,
+        store=store,
+        engine=Engine(load_rules(default_rules_path()), "UTC"),
+        notifier=Notifier(client, metrics),
+        metrics=metrics,
+        live=Live(),
     )
     task = asyncio.create_task(ingest.run())
     yield Running(ingest)
@@ -71,7 +79,9 @@ async def running(mosquitto: Mosquitto, tmp_path: Path) -> AsyncIterator[Running
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -89,13 +99,13 @@ def mutated_events(draw: st.DrawFn) -> bytes:
 
 
 payloads = (
-    st.binary(max_size=200)
-    | json_values.map(lambda v: json.dumps(v).encode())
-    | mutated_events()
+    st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode()) | mutated_events()
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(payload=payloads, kind=st.sampled_from(["posture", "status", "ack", "prompt", "raw"]))
 async def test_any_payload_is_taken_or_rejected_with_a_reason_and_ingest_goes_on(
     running: Running, payload: bytes, kind: str
@@ -111,7 +121,9 @@ async def test_any_payload_is_taken_or_rejected_with_a_reason_and_ingest_goes_on
     running.good_event()
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(name=st.text(max_size=40))
 async def test_any_topic_outside_the_contract_is_rejected_as_bad_topic(
     running: Running, name: str
@@ -121,7 +133,9 @@ async def test_any_topic_outside_the_contract_is_rejected_as_bad_topic(
     running.ingest.on_message(f"sitless/v1/{name}", json.dumps(VALID).encode())
     valid = name.count("/") == 1 and name.split("/")[1] in {k.value for k in Kind}
     if not valid:
-        assert metrics.get("rejected", "bad_topic") + metrics.get("rejected", "bad_id") == before + 1
+        assert (
+            metrics.get("rejected", "bad_topic") + metrics.get("rejected", "bad_id") == before + 1
+        )
     running.good_event()
 
 

@@ -41,7 +41,10 @@ def posture_events(draw: st.DrawFn) -> PostureEvent:
     back = draw(st.integers(0, 5000))
     since = start - timedelta(seconds=back)
     prior = draw(
-        st.none() | st.builds(Bout, posture=st.sampled_from(Posture), start=st.just(since - timedelta(minutes=3)))
+        st.none()
+        | st.builds(
+            Bout, posture=st.sampled_from(Posture), start=st.just(since - timedelta(minutes=3))
+        )
     )
     return PostureEvent(
         wearer=draw(ids),
@@ -93,16 +96,28 @@ def test_payload_for_another_wearer_than_its_topic_is_refused() -> None:
 
 def test_since_after_the_last_epoch_is_invalid() -> None:
     raw = {
-        "v": 1, "wearer": "ann", "device": "d", "seq": 0, "start": "2026-03-02T09:00:00Z",
-        "postures": ["sitting"], "since": "2026-03-02T09:00:05Z",
+        "v": 1,
+        "wearer": "ann",
+        "device": "d",
+        "seq": 0,
+        "start": "2026-03-02T09:00:00Z",
+        "postures": ["sitting"],
+        "since": "2026-03-02T09:00:05Z",
     }
     with pytest.raises(WireError, match="since"):
         decode("sitless/v1/ann/posture", json.dumps(raw).encode())
 
 
 def test_unknown_fields_and_naive_times_are_refused() -> None:
-    base = {"v": 1, "wearer": "ann", "device": "d", "seq": 0, "start": "2026-03-02T09:00:00Z",
-            "postures": ["sitting"], "since": "2026-03-02T09:00:00Z"}
+    base = {
+        "v": 1,
+        "wearer": "ann",
+        "device": "d",
+        "seq": 0,
+        "start": "2026-03-02T09:00:00Z",
+        "postures": ["sitting"],
+        "since": "2026-03-02T09:00:00Z",
+    }
     for bad in ({**base, "extra": 1}, {**base, "start": "2026-03-02T09:00:00"}):
         with pytest.raises(WireError):
             decode("sitless/v1/ann/posture", json.dumps(bad).encode())
@@ -132,8 +147,10 @@ def test_prompt_id_is_the_same_for_the_same_bout_and_repeat() -> None:
 def test_golden_payloads_still_decode(name: str) -> None:
     payload = (GOLDEN / f"{name}.json").read_bytes()
     message = decode(f"sitless/v1/ann/{name}", payload)
-    assert type(message) is {"posture": PostureEvent, "status": Status, "prompt": Prompt,
-                             "ack": Ack}[name]
+    assert (
+        type(message)
+        is {"posture": PostureEvent, "status": Status, "prompt": Prompt, "ack": Ack}[name]
+    )
     assert json.loads(encode(message)) == json.loads(payload)
 
 
