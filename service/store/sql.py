@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, ClassVar, NamedTuple, Protocol
 
 from sqlalchemy import (
@@ -266,6 +267,9 @@ class SqlStore:
         self._dialect = self._engine.dialect.name
         if self._dialect == "sqlite":
             event.listen(self._engine, "connect", _sqlite_pragmas)
+            database = self._engine.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
         elif self._dialect != "postgresql":
             raise ValueError(f"unsupported database {self._dialect!r}: use sqlite or postgresql")
 
