@@ -60,7 +60,7 @@ class Ingest:
         live: Live,
         timeseries: TimeSeriesWriter | None = None,
         queue_size: int = 100_000,
-        flush_interval_s: float = 1.0,
+        flush_interval_s: float = 5.0,
     ) -> None:
         self.mqtt = mqtt
         self.store = store
@@ -87,7 +87,11 @@ class Ingest:
             metrics.describe(name, text, label)
 
     async def run(self) -> None:
-        """Work the slow lane until cancelled; bouts are stored every ``flush_interval_s``."""
+        """Work the slow lane until cancelled; bouts are stored every ``flush_interval_s``.
+
+        Closed bouts and open ones alike: the open bout's end moves every message, and
+        storing it every few seconds instead of every message keeps SQL off the hot path.
+        """
         for prompt in await asyncio.to_thread(
             self.store.open_prompts, None, datetime.min.replace(tzinfo=UTC)
         ):

@@ -29,6 +29,7 @@ from sitless.errors import ConfigError
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, bytes], None]
+DELIVERY_DELAY_S = 0.002
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,11 +233,16 @@ class MqttClient:
                 future.exception()  # retrieved here so an unawaited one is not reported
 
     def _message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
-        # One loop wake-up per burst, not per message: under load this halves the cost.
         self._inbox.append((msg.topic, msg.payload))
         if not self._wake_scheduled:
             self._wake_scheduled = True
-            self._call(self._deliver)
+            self._call(self._deliver_soon)
+
+    def _deliver_soon(self) -> None:
+        # Waking the loop costs more than handling a message, so let a burst gather for
+        # DELIVERY_DELAY_S first: a few hundred wake-ups a second instead of one per message.
+        assert self._loop is not None
+        self._loop.call_later(DELIVERY_DELAY_S, self._deliver)
 
     def _deliver(self) -> None:
         self._wake_scheduled = False

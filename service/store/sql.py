@@ -265,6 +265,7 @@ class SqlStore:
         self.url = url
         self._engine = create_engine(url, echo=echo, pool_pre_ping=not url.startswith("sqlite"))
         self._dialect = self._engine.dialect.name
+        self._known: set[str] = set()
         if self._dialect == "sqlite":
             event.listen(self._engine, "connect", _sqlite_pragmas)
             database = self._engine.url.database
@@ -477,9 +478,12 @@ class SqlStore:
 
     def _add_wearers(self, conn: Connection, wearers: Iterable[str]) -> None:
         # Every row references its wearer; adding it here spares callers the ordering.
+        # Wearers are never deleted, so one this store has added stays known.
         now = datetime.now(UTC)
-        rows = [{"id": w, "created": now} for w in wearers]
-        conn.execute(self._insert(WearerRow).on_conflict_do_nothing(), rows)
+        rows = [{"id": w, "created": now} for w in wearers if w not in self._known]
+        if rows:
+            conn.execute(self._insert(WearerRow).on_conflict_do_nothing(), rows)
+            conn.info.setdefault("sitless_added", set()).update(r["id"] for r in rows)
 
     def _answer(
         self,
@@ -513,8 +517,12 @@ class SqlStore:
 
     @contextmanager
     def _begin(self, what: str) -> Iterator[Connection]:
-        with self._guard(what), self._engine.begin() as conn:
-            yield conn
+        with self._guard(what):
+            with self._engine.begin() as conn:
+                conn.info.pop("sitless_added", None)
+                yield conn
+                added = conn.info.pop("sitless_added", set())
+            self._known |= added  # only once committed
 
     @contextmanager
     def _guard(self, what: str) -> Iterator[None]:

@@ -6,6 +6,7 @@ rejected input goes to ``sitless/v1/_dead``.
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -47,8 +48,12 @@ def subscription(kind: Kind, *, share_group: str | None = None) -> str:
     return flt
 
 
+@functools.lru_cache(maxsize=65536)
 def parse(name: str) -> Topic:
-    """Split a per-wearer topic; raises ``WireError(reason='bad_topic')``."""
+    """Split a per-wearer topic; raises ``WireError(reason='bad_topic')``.
+
+    Cached: a service sees the same few topics per wearer over and over.
+    """
     parts = name.split("/")
     if len(parts) != 4 or "/".join(parts[:2]) != ROOT:
         raise WireError(f"topic {name!r} is not sitless/v1/<wearer>/<kind>", reason="bad_topic")

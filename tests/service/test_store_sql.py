@@ -254,7 +254,8 @@ def test_the_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
 
 
 def test_a_database_that_cannot_be_opened_raises_store_unavailable(tmp_path: Path) -> None:
-    store = SqlStore(f"sqlite:///{tmp_path / 'missing-dir' / 'sitless.db'}")
+    (tmp_path / "sitless.db").mkdir()  # a folder where the database file should be
+    store = SqlStore(f"sqlite:///{tmp_path / 'sitless.db'}")
     try:
         with pytest.raises(StoreUnavailable, match="cannot create tables") as caught:
             store.create_all()
