@@ -17,6 +17,7 @@ restarts and instances, by the store.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -152,9 +153,9 @@ class Ingest:
         if isinstance(message, PostureEvent):
             self._posture(message)
         elif isinstance(message, Ack):
-            self._later(lambda: self._ack(message))
+            self._later(functools.partial(self._ack, message))
         else:
-            self._later(lambda: self._status(message))
+            self._later(functools.partial(self._status, message))
 
     def _posture(self, event: PostureEvent) -> None:
         update = self.tracker.update(event)
@@ -174,7 +175,7 @@ class Ingest:
             self._open.setdefault(event.wearer, {})[prompt_id] = _Open(
                 prompt_id, prompt.at, prompt.at + timedelta(seconds=due.answer_within_s)
             )
-            self._later(lambda prompt=prompt: self._prompt(prompt))
+            self._later(functools.partial(self._prompt, prompt))
         if self.live.listening:
             self.live.publish(
                 {
@@ -205,9 +206,7 @@ class Ingest:
             else:
                 continue
             del open_[entry.prompt_id]
-            self._later(
-                lambda e=entry, o=outcome, t=at: self._answer(event.wearer, e.prompt_id, o, t)
-            )
+            self._later(functools.partial(self._answer, event.wearer, entry.prompt_id, outcome, at))
 
     def _later(self, job: Job) -> None:
         try:

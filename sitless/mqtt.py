@@ -144,7 +144,7 @@ class MqttClient:
         """Start connecting in the background; see ``wait_connected``."""
         self._loop = asyncio.get_running_loop()
         if self.v5:
-            props = Properties(PacketTypes.CONNECT)
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = 7 * 24 * 3600 if self.persistent else 0
             self._client.connect_async(
                 self.broker.host,
@@ -233,7 +233,7 @@ class MqttClient:
                 future.exception()  # retrieved here so an unawaited one is not reported
 
     def _message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
-        self._inbox.append((msg.topic, msg.payload))
+        self._inbox.append((msg.topic, bytes(msg.payload)))
         if not self._wake_scheduled:
             self._wake_scheduled = True
             self._call(self._deliver_soon)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import apprise
 
@@ -77,8 +78,8 @@ class Notifier:
         else:
             self.metrics.inc("notify_sent", channel)
 
-    def _spawn(self, coro: object) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -88,9 +89,11 @@ class Notifier:
         delay = 1.0
         for attempt in range(3):
             try:
-                ok = await asyncio.wait_for(
-                    asyncio.to_thread(self._apprise.notify, body=body, title=prompt.title),
-                    self.timeout_s,
+                ok = bool(
+                    await asyncio.wait_for(
+                        asyncio.to_thread(self._apprise.notify, body=body, title=prompt.title),
+                        self.timeout_s,
+                    )
                 )
             except TimeoutError:
                 ok = False

@@ -140,9 +140,9 @@ def _windows(value: str) -> str:
 def work_week(hours: Mapping[str, str]) -> Week:
     """Per weekday, the sorted, merged windows of a trigger's ``work_hours``."""
     per_day: list[list[tuple[int, int]]] = [[] for _ in range(7)]
-    for days, windows in hours.items():
+    for days, spec in hours.items():
         for day in parse_days(days):
-            per_day[day].extend(parse_windows(windows))
+            per_day[day].extend(parse_windows(spec))
     week = []
     for windows in per_day:
         merged: list[tuple[int, int]] = []
