@@ -5,13 +5,15 @@ the SQL store, points to the time-series writer, prompts to the notifier, update
 live stream.
 
 Each message is handled at once on the event loop by plain synchronous code (decode,
-dedup, bouts, rules, answers); whatever needs the store or the network goes, in order,
-to one "slow lane" task, so a slow disk never stalls reading MQTT. Every payload is
+dedup, bouts, rules); whatever needs the store or the network goes, in order, to one
+"slow lane" task, so a slow disk never stalls reading MQTT. Every payload is
 validated; a bad one goes to ``sitless/v1/_dead`` with its reason and is counted.
 Re-delivered messages (``seq`` not newer than the last one seen from that device and
 topic kind) are counted and dropped; status is last-state-wins and exempt, since the
 broker's Last Will carries an older seq. Prompts are deduplicated by id here and, across
-restarts and instances, by the store.
+restarts and instances, by the store. When a new bout begins, the store settles the
+wearer's open prompts (answered by movement, or ignored once their window has passed),
+so answers need no memory in any one instance.
 """
 
 from __future__ import annotations
@@ -21,8 +23,7 @@ import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from service.bouts import BoutTracker
 from service.live import Live
@@ -38,13 +39,10 @@ from sitless.wire import DEAD, Ack, Kind, PostureEvent, Prompt, Status, decode, 
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[None]]
-
-
-@dataclass(slots=True)
-class _Open:
-    prompt_id: str
-    at: datetime
-    deadline: datetime
+# Prompt ids remembered to skip the store on repeat: a prompt stays due for as long as
+# its condition holds (minutes), so this only needs to outlast that; the store is the
+# authority after that.
+FIRED_MEMORY = 100_000
 
 
 class Ingest:
@@ -74,8 +72,7 @@ class Ingest:
         self.lane: asyncio.Queue[Job] = asyncio.Queue(queue_size)
         self.tracker = BoutTracker()
         self._last_seq: dict[tuple[str, str, Kind], int] = {}
-        self._fired: set[str] = set()
-        self._open: dict[str, dict[str, _Open]] = {}
+        self._fired: dict[str, None] = {}  # insertion-ordered, bounded: a recent-ids set
         self._bouts: dict[tuple[str, datetime], BoutUpdate] = {}
         for name, text, label in (
             ("received", "messages received, per topic kind", "kind"),
@@ -93,13 +90,6 @@ class Ingest:
         Closed bouts and open ones alike: the open bout's end moves every message, and
         storing it every few seconds instead of every message keeps SQL off the hot path.
         """
-        for prompt in await asyncio.to_thread(
-            self.store.open_prompts, None, datetime.min.replace(tzinfo=UTC)
-        ):
-            self._open.setdefault(prompt.wearer, {})[prompt.id] = _Open(
-                prompt.id, prompt.at, prompt.deadline
-            )
-            self._fired.add(prompt.id)
         flusher = asyncio.create_task(self._flush_forever())
         try:
             while True:
@@ -165,16 +155,18 @@ class Ingest:
             )
         if self.timeseries is not None:
             self.timeseries.add(posture_points(event))
-        self._check_answers(event)
+        if event.since >= event.start:  # a new bout began in this event
+            self._later(
+                functools.partial(self._settle, event.wearer, event.since, event.posture.upright)
+            )
         for due in self.engine.due(event):
             prompt_id = due.prompt_id(event.wearer)
             if prompt_id in self._fired:
                 continue
-            self._fired.add(prompt_id)
+            self._fired[prompt_id] = None
+            if len(self._fired) > FIRED_MEMORY:
+                del self._fired[next(iter(self._fired))]
             prompt = due.prompt(event.wearer, event.device, at=event.end)
-            self._open.setdefault(event.wearer, {})[prompt_id] = _Open(
-                prompt_id, prompt.at, prompt.at + timedelta(seconds=due.answer_within_s)
-            )
             self._later(functools.partial(self._prompt, prompt))
         if self.live.listening:
             self.live.publish(
@@ -189,24 +181,6 @@ class Ingest:
                     "changed": event.since >= event.start,
                 }
             )
-
-    def _check_answers(self, event: PostureEvent) -> None:
-        open_ = self._open.get(event.wearer)
-        if not open_:
-            return
-        for entry in list(open_.values()):
-            moved = next(
-                (t for t, p in event.epochs() if p.upright and entry.at <= t <= entry.deadline),
-                None,
-            )
-            if moved is not None:
-                outcome, at = "movement", moved
-            elif event.start > entry.deadline:
-                outcome, at = "ignored", entry.deadline
-            else:
-                continue
-            del open_[entry.prompt_id]
-            self._later(functools.partial(self._answer, event.wearer, entry.prompt_id, outcome, at))
 
     def _later(self, job: Job) -> None:
         try:
@@ -224,7 +198,6 @@ class Ingest:
 
     async def _ack(self, ack: Ack) -> None:
         if await asyncio.to_thread(self.store.record_ack, ack):
-            self._open.get(ack.wearer, {}).pop(ack.prompt_id, None)
             self.metrics.inc("answered", ack.action)
             self.live.publish(
                 {
@@ -240,15 +213,16 @@ class Ingest:
         await asyncio.to_thread(self.store.record_status, status)
         self.live.publish({"type": "status", **status.model_dump(mode="json")})
 
-    async def _answer(self, wearer: str, prompt_id: str, outcome: str, at: datetime) -> None:
-        if await asyncio.to_thread(self.store.answer_prompt, prompt_id, outcome, at):
+    async def _settle(self, wearer: str, at: datetime, moved: bool) -> None:
+        settled = await asyncio.to_thread(self.store.settle_prompts, wearer, at, moved=moved)
+        for prompt_id, outcome in settled:
             self.metrics.inc("answered", outcome)
             self.live.publish(
                 {
                     "type": "answer",
                     "wearer": wearer,
                     "prompt_id": prompt_id,
-                    "outcome": outcome,
+                    "outcome": str(outcome),
                     "at": at.isoformat(),
                 }
             )

@@ -397,6 +397,36 @@ class SqlStore:
         with self._begin("expire prompts") as conn:
             return _count(conn.execute(stmt))
 
+    def settle_prompts(
+        self, wearer: str, at: datetime, *, moved: bool
+    ) -> list[tuple[str, Outcome]]:
+        """Settle ``wearer``'s open prompts when a new bout begins at ``at``.
+
+        If the new bout is on the feet (``moved``), prompts whose answer window holds
+        ``at`` are answered by movement; prompts whose window closed before ``at`` are
+        marked ignored. Kept in the store, not in a service's memory, so any instance
+        on a shared subscription settles prompts another instance sent.
+        """
+        still_open = (PromptRow.wearer == wearer, PromptRow.outcome.is_(None))
+        settled: list[tuple[str, Outcome]] = []
+        with self._begin("settle prompts") as conn:
+            if moved:
+                answered = (
+                    update(PromptRow)
+                    .where(*still_open, PromptRow.at <= at, PromptRow.deadline >= at)
+                    .values(outcome=Outcome.MOVEMENT, answered_at=at)
+                    .returning(PromptRow.id)
+                )
+                settled += [(row[0], Outcome.MOVEMENT) for row in conn.execute(answered)]
+            lapsed = (
+                update(PromptRow)
+                .where(*still_open, PromptRow.deadline < at)
+                .values(outcome=Outcome.IGNORED)
+                .returning(PromptRow.id)
+            )
+            settled += [(row[0], Outcome.IGNORED) for row in conn.execute(lapsed)]
+        return settled
+
     def record_ack(self, ack: Ack) -> bool:
         """Store ``ack`` once per (wearer, device, seq) and answer its prompt with it.
 
