@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 from collector.publish.outbox import Outbox
+from collector.publish.sender import Sender
 from service.app import Runtime
 from service.live import Update
-from collector.publish.sender import Sender
 from sitless.mqtt import BrokerUrl, MqttClient
 from tests.integration.conftest import RunService
 from tests.integration.outbox_producer import produce
@@ -21,7 +21,9 @@ from tests.servers import Mosquitto
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def _drain_seqs(queue: asyncio.Queue[Update], expected: int, timeout: float = 90) -> list[int]:
+async def _drain_seqs(
+    queue: asyncio.Queue[Update], expected: int, timeout: float = 90
+) -> list[int]:
     """Seqs of the posture events the service acted on, in the order it acted."""
     seen: list[int] = []
 
@@ -72,13 +74,27 @@ async def test_a_killed_collector_resends_its_outbox_after_restart(
 ) -> None:
     path = tmp_path / "outbox.db"
     first, second = 400, 100
-    command = [sys.executable, "-m", "tests.integration.outbox_producer",
-               "--port", str(own_mosquitto.port), "--outbox", str(path)]
+    command = [
+        sys.executable,
+        "-m",
+        "tests.integration.outbox_producer",
+        "--port",
+        str(own_mosquitto.port),
+        "--outbox",
+        str(path),
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     async with run_service(own_mosquitto.port) as service, service.live.subscribe() as queue:
         proc = await asyncio.create_subprocess_exec(
-            *command, "--count", str(first), "--pause", "0", "--window", "1",
-            env=env, cwd=ROOT,
+            *command,
+            "--count",
+            str(first),
+            "--pause",
+            "0",
+            "--window",
+            "1",
+            env=env,
+            cwd=ROOT,
         )
         pending = 0
         for _ in range(2000):  # kill it while messages wait in its outbox
