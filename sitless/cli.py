@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sitless.commands import classify, demo, rules, serve
+from sitless.commands import classify, demo, eval, rules, serve
 
 app = typer.Typer(
     name="sitless",
@@ -12,9 +12,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode="markdown",
 )
 app.command("demo")(demo.demo)
 app.command("classify")(classify.classify)
+app.command("eval")(eval.eval_)
 app.command("serve")(serve.serve)
 app.add_typer(rules.app, name="rules")
 

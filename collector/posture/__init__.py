@@ -7,10 +7,13 @@ records ``(t_start, t_end, posture)`` on the source's time scale, each decided a
 Upstream: the collector app reading a source. Downstream: the publisher, which batches
 epochs into ``PostureEvent`` messages, and ``sitless classify`` for files.
 
-Stages, one module each, in flow order: ``calibrate`` (the thigh's axes in sensor
-coordinates) -> ``epochs`` (1-s blocks, identical whatever the chunking) -> ``features``
--> ``classify`` (rules) -> ``smooth`` (one-epoch blips) -> ``nonwear`` (long stillness);
-``pipeline`` joins them as ``PostureClassifier``.
+Stages, one module each, in flow order: ``epochs`` (1-s epochs summarised once,
+identical whatever the chunking) -> ``features`` (a 4-s window per epoch) ->
+``calibrate`` (the thigh's axes in sensor coordinates, from gait, standing and sitting;
+``clusters`` guesses them from still postures before the first walk) -> ``classify``
+(the rules) -> ``smooth`` (one-epoch blips, ride pauses) -> ``nonwear`` (long
+stillness); ``pipeline`` joins them as ``PostureClassifier``. ``vectors`` holds the
+three-vector arithmetic the per-epoch stages share.
 """
 
 from collector.posture.calibrate import Calibration

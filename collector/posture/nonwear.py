@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from collector.posture.features import Features
+from collector.posture.vectors import Vector, dot
 
 STILL_SD_G = 0.005
 STILL_DEG = 1.5
@@ -36,7 +35,7 @@ class NonwearDetector:
             raise ValueError(f"after_s must be positive, got {after_s}")
         self.after_s = after_s
         self.epoch_s = epoch_s
-        self._anchor: np.ndarray | None = None
+        self._anchor: Vector | None = None
         self._still_s = 0.0
 
     @property
@@ -53,7 +52,7 @@ class NonwearDetector:
             self.reset()
             return False
         direction = f.direction
-        if self._anchor is None or float(direction @ self._anchor) < _STILL_COS:
+        if self._anchor is None or dot(direction, self._anchor) < _STILL_COS:
             self._anchor = direction
             self._still_s = 0.0
         self._still_s += self.epoch_s

@@ -63,8 +63,8 @@ def classify(
             "--prescan/--no-prescan",
             help="Read the file twice: learn the sensor's orientation from all of it,"
             " then classify with that calibration from the first second (as with a"
-            " calibration stored from an earlier day). Without it, epochs before the"
-            " first walk are 'unknown'.",
+            " calibration stored from an earlier day). Without it, still postures before"
+            " the first walk are judged from the gravity directions seen so far.",
         ),
     ] = False,
 ) -> None:

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -116,7 +117,7 @@ def eval_(
         with _progress(err, len(files)) as step:
             for path in files:
                 rec = load(path, margin_s=margin_s)
-                runs = {OURS: run_ours(rec, lambda share, p=path: step(p, share * 0.5))}
+                runs = {OURS: run_ours(rec, partial(_half_step, step, path))}
                 if baseline is not None:
                     runs[baseline.value] = run_baseline(rec)
                 step(path, 1.0)
@@ -149,6 +150,11 @@ def eval_(
         except OSError as exc:
             typer.echo(f"error: cannot write {json_out}: {exc.strerror or exc}", err=True)
             raise typer.Exit(1) from None
+
+
+def _half_step(step: Callable[[Path, float], None], path: Path, share: float) -> None:
+    """Our classifier's progress is the first half of a file's share of the bar."""
+    step(path, share * 0.5)
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -231,24 +237,25 @@ def _figures(scores: dict[str, Score]) -> Table:
         table.add_row(label, *(fn(s) for s in scores.values()))
 
     row("sedentary balanced accuracy", lambda s: _ratio(s.sedentary_balanced_accuracy))
-    row("  sensitivity / specificity", lambda s: (
-        f"{_ratio(s.sedentary_sensitivity)} / {_ratio(s.sedentary_specificity)}"
-    ))
-    row("sedentary min called / labelled", lambda s: (
-        f"{s.sedentary_min_predicted:.1f} / {s.sedentary_min_labelled:.1f}"
-    ))
+    row(
+        "  sensitivity / specificity",
+        lambda s: f"{_ratio(s.sedentary_sensitivity)} / {_ratio(s.sedentary_specificity)}",
+    )
+    row(
+        "sedentary min called / labelled",
+        lambda s: f"{s.sedentary_min_predicted:.1f} / {s.sedentary_min_labelled:.1f}",
+    )
     row("sedentary time error", lambda s: _signed(s.sedentary_error_pct))
     row("cycling F1", lambda s: _ratio(s.cycling_f1))
     row("cycling called sedentary", lambda s: _pct(s.cycling_called_sedentary, 2))
     row("accuracy (6 postures)", lambda s: _ratio(s.accuracy))
     row("unknown", lambda s: _pct(s.unknown_share))
     for i, p in enumerate(SCORED):
-        row(f"{p.value} P / R / F1", lambda s, i=i: (
-            f"{_ratio(s.precision(i))} / {_ratio(s.recall(i))} / {_ratio(s.f1(i))}"
-        ))
-    row("epochs scored / other / ignored", lambda s: (
-        f"{int(s.scored.sum())} / {int(s.other.sum())} / {s.ignored}"
-    ))
+        row(f"{p.value} P / R / F1", partial(_class_figures, i))
+    row(
+        "epochs scored / other / ignored",
+        lambda s: f"{int(s.scored.sum())} / {int(s.other.sum())} / {s.ignored}",
+    )
     return table
 
 
@@ -260,13 +267,19 @@ def _file_view(rec: Recording, runs: dict[str, Run]) -> Panel:
     return Panel(body, title=title, title_align="left")
 
 
+def _class_figures(i: int, s: Score) -> str:
+    return f"{_ratio(s.precision(i))} / {_ratio(s.recall(i))} / {_ratio(s.f1(i))}"
+
+
 def _pooled_view(pooled: dict[str, Score], files: int) -> Panel:
     matrices = Columns([_confusion(score, name) for name, score in pooled.items()], padding=4)
     targets = Table(title="targets (pooled)", title_justify="left", show_edge=False)
     targets.add_column("target", style="bold")
     for name in pooled:
         targets.add_column(name, justify="right")
-    checks: list[tuple[str, Callable[[Score], float], Callable[[float], bool], Callable[[float], str]]] = [
+    checks: list[
+        tuple[str, Callable[[Score], float], Callable[[float], bool], Callable[[float], str]]
+    ] = [
         (
             f"sedentary balanced accuracy ≥ {TARGET_BALANCED_ACCURACY}",
             lambda s: s.sedentary_balanced_accuracy,

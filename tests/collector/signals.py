@@ -49,3 +49,36 @@ def features_of(accel: np.ndarray) -> Features:
     return window_features(
         accel, RATE, expected_n=accel.shape[0], epoch_n=round(RATE), epoch_expected_n=RATE
     )
+
+
+def swaying(
+    direction: np.ndarray, seconds: float, sway_deg: float, rate: float = RATE, seed: int = 0
+) -> np.ndarray:
+    """A still posture whose gravity direction wanders by ``sway_deg`` RMS at 0.2-0.6 Hz.
+
+    A standing body balances, so the thigh's angle wanders a few tenths of a degree; a
+    supported seated or lying thigh barely moves. Sensor noise of 2 mg on top.
+    """
+    rng = np.random.default_rng(seed)
+    n = round(seconds * rate)
+    t = np.arange(n) / rate
+    d = direction / np.linalg.norm(direction)
+    a = np.cross(d, [1.0, 0.0, 0.0] if abs(d[0]) < 0.9 else [0.0, 1.0, 0.0])
+    a /= np.linalg.norm(a)
+    b = np.cross(d, a)
+    wobble = np.zeros((n, 2))
+    for f in (0.2, 0.35, 0.6):
+        wobble += np.column_stack(
+            [np.sin(2 * np.pi * f * t + rng.uniform(0, 6.3)) for _ in range(2)]
+        )
+    wobble *= np.radians(sway_deg) / wobble.std()
+    out = d + wobble[:, :1] * a + wobble[:, 1:] * b
+    out /= np.linalg.norm(out, axis=1, keepdims=True)
+    noisy: np.ndarray = out + rng.normal(0, 0.002, out.shape)
+    return noisy
+
+
+def stream(*parts: np.ndarray, rate: float = RATE) -> tuple[np.ndarray, np.ndarray]:
+    """Samples joined end to end, with times at ``rate`` from 0."""
+    accel = np.concatenate(parts)
+    return np.arange(accel.shape[0]) / rate, accel

@@ -52,13 +52,14 @@ def test_classify_writes_out_csv_when_asked(
 
 
 def test_prescan_classifies_from_the_first_second(recording: tuple[Simulator, Path]) -> None:
-    """Calibrated from the whole file, even the seconds before the first walk are known."""
-    sim = Simulator(COMPACT_DAY[2:], 25, seed=13)  # starts sitting, walks only later
-    path = write_recording(sim, recording[1].with_name("sit_first.csv"))
+    """Calibrated from the whole file, even the seconds before the first walk are known;
+    read cold, a still posture before any walk is taken as sitting, the commonest one."""
+    sim = Simulator(COMPACT_DAY[1:], 25, seed=13)  # stands, sits, walks only later
+    path = write_recording(sim, recording[1].with_name("stand_first.csv"))
     cold = _epochs(runner.invoke(app, ["classify", str(path)]).stdout)
     warm = _epochs(runner.invoke(app, ["classify", str(path), "--prescan"]).stdout)
-    assert cold[10].posture is Posture.UNKNOWN
-    assert warm[10].posture is Posture.SITTING
+    assert cold[10].posture is Posture.SITTING
+    assert warm[10].posture is Posture.STANDING
     assert accuracy(sim, warm) >= 0.95
 
 

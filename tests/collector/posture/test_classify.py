@@ -15,7 +15,10 @@ from tests.collector.signals import RATE, features_of, rocking, still, thigh
     ("inclination", "roll", "expected"),
     [
         (0, 0, Posture.STANDING),  # thigh vertical
-        (40, 0, Posture.STANDING),  # leaning or perched: still under 45 degrees
+        (20, 0, Posture.STANDING),  # leaning: flexed less than 25 degrees
+        (30, 0, Posture.SITTING),  # flexed 30 degrees forward: a pocket phone, seated
+        (50, 90, Posture.STANDING),  # 50 degrees sideways: a phone turned in a pocket
+        (65, 90, Posture.LYING),  # past 60 degrees in any direction, rolled: on the side
         (50, 0, Posture.SITTING),  # past Acti4's 45-degree line
         (85, 10, Posture.SITTING),  # thigh horizontal, front up
         (90, 0, Posture.SITTING),  # lying on the back looks the same: reported as sitting
@@ -28,8 +31,8 @@ from tests.collector.signals import RATE, features_of, rocking, still, thigh
 def test_a_still_thigh_is_classified_by_its_inclination_and_roll(
     body_calibration: Calibration, inclination: float, roll: float, expected: Posture
 ) -> None:
-    """Inclination from upright splits upright from sedentary; roll about the long axis
-    splits lying on the side or front from sitting."""
+    """Flexion in the swing plane (25 degrees), or any tilt past 60, splits sedentary from
+    upright; roll about the long axis splits lying from sitting."""
     f = features_of(still(thigh(inclination, roll)))
     assert decide(f, body_calibration) is expected
 

@@ -1,23 +1,26 @@
-"""Cutting the stream into 1-s epochs: identical whatever the chunk boundaries."""
+"""Cutting the stream into 1-s epochs and summarising each: identical whatever the chunks."""
 
 from __future__ import annotations
 
 from itertools import pairwise
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.posture.epochs import Block, EpochCutter
+from collector.posture.epochs import EpochStore, decimation
 
 
-def _cut(t: np.ndarray, accel: np.ndarray, cuts: list[int], epoch_s: float = 1.0) -> list[Block]:
-    cutter = EpochCutter(epoch_s)
-    blocks: list[Block] = []
+def _store(
+    t: np.ndarray, accel: np.ndarray, cuts: list[int], rate_hz: float = 25.0, epoch_s: float = 1.0
+) -> EpochStore:
+    store = EpochStore(rate_hz, epoch_s)
     bounds = [0, *sorted(set(cuts)), t.size]
     for lo, hi in pairwise(bounds):
-        blocks.extend(cutter.push(t[lo:hi], accel[lo:hi]))
-    return blocks + cutter.flush()
+        store.push(t[lo:hi], accel[lo:hi])
+    store.close()
+    return store
 
 
 streams = st.integers(1, 300).flatmap(
@@ -30,45 +33,87 @@ streams = st.integers(1, 300).flatmap(
 
 
 @settings(max_examples=200, deadline=None)
-@given(streams, st.sampled_from([1.0, 0.5, 2.0]))
-def test_epochs_are_cut_identically_whatever_the_chunk_boundaries(
-    stream: tuple[list[float], float, list[int]], epoch_s: float
+@given(streams, st.sampled_from([1.0, 0.5, 2.0]), st.sampled_from([25.0, 50.0, 100.0]))
+def test_epoch_summaries_are_identical_whatever_the_chunk_boundaries(
+    stream: tuple[list[float], float, list[int]], epoch_s: float, rate_hz: float
 ) -> None:
     steps, start, cuts = stream
     t = start + np.cumsum(steps)
-    accel = np.column_stack([t, -t, t * 2])
-    whole = _cut(t, accel, [], epoch_s)
-    chunked = _cut(t, accel, [c for c in cuts if c < t.size], epoch_s)
-    assert [b.index for b in chunked] == [b.index for b in whole]
-    for a, b in zip(chunked, whole, strict=True):
-        assert np.array_equal(a.t, b.t) and np.array_equal(a.accel_g, b.accel_g)
+    accel = np.column_stack([np.sin(t), -t, t * 2])
+    whole = _store(t, accel, [], rate_hz, epoch_s)
+    chunked = _store(t, accel, [c for c in cuts if c < t.size], rate_hz, epoch_s)
+    assert (chunked.base, chunked.end) == (whole.base, whole.end)
+    for name in ("counts", "sums", "products", "rows", "row_start"):
+        assert np.array_equal(getattr(chunked, name), getattr(whole, name)), name
 
 
 @settings(max_examples=100, deadline=None)
 @given(streams)
-def test_every_sample_lands_in_the_epoch_its_time_falls_in(
+def test_every_sample_is_counted_in_the_epoch_its_time_falls_in(
     stream: tuple[list[float], float, list[int]],
 ) -> None:
     steps, start, cuts = stream
     t = start + np.cumsum(steps)
-    blocks = _cut(t, np.zeros((t.size, 3)), [c for c in cuts if c < t.size])
-    indices = [b.index for b in blocks]
-    assert indices == list(range(indices[0], indices[-1] + 1))
-    assert np.array_equal(np.concatenate([b.t for b in blocks]), t)
-    for block in blocks:
-        assert all(block.index <= x < block.index + 1 for x in block.t)
+    accel = np.column_stack([np.ones_like(t), t, t * t])
+    store = _store(t, accel, [c for c in cuts if c < t.size])
+    index = np.floor(t).astype(int)
+    assert store.base == index[0] and store.end == index[-1] + 1
+    expected = np.bincount(index - index[0], minlength=store.end - store.base)
+    assert np.array_equal(store.counts, expected)
+    sums = np.zeros((store.end - store.base, 3))
+    np.add.at(sums, index - index[0], accel)
+    assert np.allclose(store.sums, sums)
+    assert np.allclose(store.products[:, 1], np.bincount(index - index[0], weights=t * t))
 
 
-def test_an_epoch_is_handed_out_once_a_sample_at_or_after_its_end_arrives() -> None:
-    cutter = EpochCutter()
-    assert cutter.push(np.array([0.0, 0.5, 0.98]), np.zeros((3, 3))) == []
-    closed = cutter.push(np.array([1.0]), np.zeros((1, 3)))
-    assert [b.index for b in closed] == [0] and len(closed[0]) == 3
-    assert cutter.open_index == 1
+def test_an_epoch_is_summarised_once_a_sample_at_or_after_its_end_arrives() -> None:
+    store = EpochStore(25.0)
+    store.push(np.array([0.0, 0.5, 0.98]), np.ones((3, 3)))
+    assert store.end == 0 and store.open_index == 0
+    store.push(np.array([1.0]), np.ones((1, 3)))
+    assert store.end == 1 and store.counts.tolist() == [3]
+    assert store.open_index == 1
 
 
-def test_seconds_without_samples_come_out_as_empty_epochs() -> None:
-    cutter = EpochCutter()
-    cutter.push(np.array([0.1]), np.zeros((1, 3)))
-    closed = cutter.push(np.array([3.2]), np.zeros((1, 3)))
-    assert [(b.index, len(b)) for b in closed] == [(0, 1), (1, 0), (2, 0)]
+def test_seconds_without_samples_are_empty_epochs() -> None:
+    store = EpochStore(25.0)
+    store.push(np.array([0.1]), np.ones((1, 3)))
+    store.push(np.array([3.2]), np.ones((1, 3)))
+    assert store.counts.tolist() == [1, 0, 0]
+    assert store.row_start.tolist() == [0, 1, 1, 1]
+
+
+@pytest.mark.parametrize(("rate", "m"), [(12.5, 1), (25.0, 1), (30.0, 1), (50.0, 2), (100.0, 4)])
+def test_fast_streams_are_analysed_near_25_hz(rate: float, m: int) -> None:
+    """Rhythm and impacts need nothing above 12.5 Hz: 25-49 Hz is kept, faster is averaged."""
+    assert decimation(rate) == m
+    assert 25.0 <= EpochStore(rate).analysis_hz < 50.0 or rate < 25.0
+
+
+def test_decimation_averages_consecutive_samples_from_each_epochs_start() -> None:
+    """At 100 Hz, every 4 samples from the start of an epoch make one analysis sample;
+    a short last group is averaged over what it has, never across the epoch edge."""
+    t = np.arange(0, 2.0, 0.01)[:-2]  # epoch 1 lacks its last two samples
+    accel = np.column_stack([np.arange(t.size), np.zeros(t.size), np.ones(t.size)]).astype(float)
+    store = EpochStore(100.0)
+    store.push(t, accel)
+    store.close()
+    assert store.row_start.tolist() == [0, 25, 50]
+    assert store.rows[0, 0] == pytest.approx(1.5)  # samples 0..3
+    assert store.rows[25, 0] == pytest.approx(101.5)  # epoch 1 starts its own groups
+    assert store.rows[-1, 0] == pytest.approx(196.5)  # samples 196, 197 only
+
+
+def test_dropping_old_epochs_keeps_the_rest_aligned() -> None:
+    store = EpochStore(25.0)
+    t = np.arange(0, 6.0, 0.04)
+    store.push(t, np.column_stack([t, t, t]))
+    store.close()
+    keep_from = 3
+    rows_before = store.rows[store.row_start[keep_from - store.base] :].copy()
+    sums_before = store.sums[keep_from:].copy()
+    store.drop_before(keep_from)
+    assert store.base == keep_from
+    assert np.array_equal(store.rows, rows_before)
+    assert np.array_equal(store.sums, sums_before)
+    assert store.row_start[0] == 0

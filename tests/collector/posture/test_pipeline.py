@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.posture import LOOKAHEAD_S, Epoch, PostureClassifier
+from collector.posture import LOOKAHEAD_S, Calibration, Epoch, PostureClassifier
 from collector.sources import Segment, Simulator, office_day
 from collector.sources.simulator import random_rotation
 from sitless.errors import FrameError
@@ -186,3 +186,24 @@ def test_it_runs_at_least_a_hundred_times_faster_than_real_time() -> None:
     elapsed = time.process_time() - started
     assert n == 3600
     assert elapsed < 3600 / 100
+
+
+def test_a_bike_cadence_sensor_confirms_faint_pedalling() -> None:
+    """A recumbent rider pedalling so gently that the thigh barely rocks: the rocking
+    alone is not enough, but a CSC sensor reporting turns makes it cycling; a sensor
+    reporting zero turns does not."""
+    from tests.collector.signals import rocking
+
+    faint = np.concatenate([rocking(70, 3.0, 1.0, seconds=4.0) for _ in range(15)])
+    t = np.arange(faint.shape[0]) / 50.0
+    calibration = Calibration(up=(1.0, 0.0, 0.0), forward=(0.0, 1.0, 0.0))
+
+    def run(cadence_rpm: float | None) -> list[Posture]:
+        clf = PostureClassifier(50, calibration)
+        if cadence_rpm is not None:
+            clf.feed_cadence(np.arange(0, 60.0, 1.0), np.full(60, cadence_rpm))
+        return [e.posture for e in clf.feed(t, faint) + clf.flush()]
+
+    assert Posture.CYCLING not in run(None)
+    assert Posture.CYCLING not in run(0.0)
+    assert run(60.0)[5:55] == [Posture.CYCLING] * 50

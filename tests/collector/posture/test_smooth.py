@@ -51,3 +51,23 @@ def test_a_skipped_index_settles_the_pending_epoch_without_lookahead() -> None:
     smoother.push(Decision(0, SIT))
     smoother.push(Decision(1, WALK))
     assert smoother.push(Decision(5, SIT)) == [Decision(1, WALK)]
+
+
+CYCLE, LIE, RUN = Posture.CYCLING, Posture.LYING, Posture.RUNNING
+
+
+def test_a_ride_continues_through_a_short_pause_of_the_pedals() -> None:
+    """Ten seconds of cycling, then 4 s read as sitting (pedals stopped), then cycling:
+    one ride, not two with sitting between."""
+    assert _smooth([CYCLE] * 10 + [SIT] * 4 + [CYCLE] * 3) == [CYCLE] * 17
+
+
+def test_a_pause_longer_than_five_seconds_ends_the_ride() -> None:
+    out = _smooth([CYCLE] * 10 + [SIT] * 8)
+    assert out == [CYCLE] * 15 + [SIT] * 3
+
+
+def test_walking_or_lying_ends_a_ride_at_once_and_short_rides_are_not_bridged() -> None:
+    assert _smooth([CYCLE] * 10 + [WALK] * 3) == [CYCLE] * 10 + [WALK] * 3
+    assert _smooth([CYCLE] * 10 + [LIE] * 3) == [CYCLE] * 10 + [LIE] * 3
+    assert _smooth([CYCLE] * 5 + [SIT] * 3) == [CYCLE] * 5 + [SIT] * 3
