@@ -4,6 +4,11 @@ source.chunks() → PostureClassifier.feed() → Batcher.push() → Outbox.appen
 Data time is the source's own ``t`` mapped onto UTC from ``t0``; ``speed`` paces the
 source against the wall clock (1 = real time). The collector also listens on its
 wearer's prompt topic and hands prompts to ``on_prompt`` (where a wearable could buzz).
+
+A live source (``collector.link.StreamSource``, the Bluetooth sensors) is read as an
+async stream instead, paced by the sensor itself. Its gaps end the current bout (so no
+gap counts as any posture) and are published in a status, through the outbox, so the
+service stores them even if the broker was away.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from collector.posture import PostureClassifier
+from collector.link import Gap, SensorState, StreamSource
+from collector.posture import Calibration, PostureClassifier
 from collector.publish.batcher import Batcher, Draft
 from collector.publish.outbox import Outbox
 from collector.publish.sender import Sender
@@ -49,11 +55,12 @@ class Collector:
         speed: how many seconds of data per wall-clock second (``inf``: as fast as possible).
         batch_s: longest time epochs are held before sending.
         on_prompt: called with each prompt that arrives for this wearer.
+        calibration: the wearer's stored sensor orientation, if any.
     """
 
     def __init__(
         self,
-        source: Source,
+        source: Source | StreamSource,
         broker: BrokerUrl,
         *,
         wearer: str,
@@ -63,6 +70,7 @@ class Collector:
         speed: float = 1.0,
         batch_s: float = 5.0,
         on_prompt: Callable[[Prompt], None] | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         self.source = source
         self.wearer = wearer
@@ -72,8 +80,14 @@ class Collector:
         self.speed = speed
         self.on_prompt = on_prompt
         self.progress = Progress()
-        self.classifier = PostureClassifier(source.rate_hz)
+        self.classifier = PostureClassifier(source.rate_hz, calibration)
         self.batcher = Batcher(max_batch_s=batch_s)
+        self.batch_s = batch_s
+        self.gaps = 0
+        self._sensor_state = "offline" if isinstance(source, StreamSource) else "online"
+        self._battery_pct: int | None = None
+        self._gap: tuple[datetime, datetime] | None = None
+        self._floor_t = float("-inf")
         will = self._status("offline", outbox.next_seq(device))
         self.mqtt = MqttClient(
             broker,
@@ -111,6 +125,9 @@ class Collector:
         return self.progress
 
     async def _pump(self, until: timedelta | None) -> None:
+        if isinstance(self.source, StreamSource):
+            await self._pump_stream(self.source, until)
+            return
         loop = asyncio.get_running_loop()
         wall0: float | None = None
         first_t = 0.0
@@ -134,6 +151,64 @@ class Collector:
         for draft in self.batcher.flush():
             self._queue(draft)
 
+    async def _pump_stream(self, source: StreamSource, until: timedelta | None) -> None:
+        limit = None if until is None else until.total_seconds()
+        first_t: float | None = None
+        async for item in source.stream():
+            if isinstance(item, Gap | SensorState):
+                self._sensor_event(item)
+                continue
+            keep = item.t >= self._floor_t
+            if not keep.all():
+                item = type(item)(item.t[keep], item.accel_g[keep])
+            if len(item) == 0:
+                continue
+            first_t = float(item.t[0]) if first_t is None else first_t
+            if limit is not None and float(item.t[-1]) - first_t > limit:
+                break
+            self._epochs(source.refine(self.classifier.feed(item.t, item.accel_g)))
+        self._epochs(source.refine(self.classifier.flush()))
+        for draft in self.batcher.flush():
+            self._queue(draft)
+
+    def _sensor_event(self, event: Gap | SensorState) -> None:
+        """A live source went offline, came back (with a gap), or reported its battery."""
+        assert isinstance(self.source, StreamSource)
+        if isinstance(event, SensorState) and event.online:
+            self._battery_pct = event.battery_pct
+            self._sensor_state = "online"
+            self._publish_status()
+            return
+        # Settle what was measured before the gap, then start a new bout after it.
+        self._epochs(self.source.refine(self.classifier.flush()))
+        for draft in self.batcher.flush():
+            self._queue(draft)
+        self.batcher = Batcher(max_batch_s=self.batch_s)
+        if self.progress.data_end is not None:
+            self._floor_t = (self.progress.data_end - self.t0).total_seconds()
+        if isinstance(event, SensorState):
+            self._sensor_state = "offline"
+            self._publish_status()
+            return
+        start = self.t0 + timedelta(seconds=event.start_t)
+        end = self.t0 + timedelta(seconds=event.end_t)
+        self._gap = (start, end)
+        self.gaps += 1
+        log.info("sensor data gap %s - %s reported", start, end)
+
+        def build(seq: int) -> tuple[str, bytes]:
+            return topic(self.wearer, Kind.STATUS), encode(self._status("online", seq, at=end))
+
+        self.outbox.append(self.device, build)
+        self.sender.notify()
+
+    def _publish_status(self) -> None:
+        if not self.mqtt.connected.is_set():
+            return  # _announce_online publishes the current state once connected
+        status = self._status(self._sensor_state, self.outbox.next_seq(self.device))
+        future = self.mqtt.publish(topic(self.wearer, Kind.STATUS), encode(status), retain=True)
+        future.add_done_callback(_ignore_result)
+
     def _epochs(self, epochs: list) -> None:  # type: ignore[type-arg]
         for epoch in epochs:
             start = self.t0 + timedelta(seconds=float(epoch.t_start))
@@ -155,7 +230,7 @@ class Collector:
     async def _announce_online(self) -> None:
         while True:
             await self.mqtt.connected.wait()
-            status = self._status("online", self.outbox.next_seq(self.device))
+            status = self._status(self._sensor_state, self.outbox.next_seq(self.device))
             with contextlib.suppress(ConnectionError):
                 await self.mqtt.publish(
                     topic(self.wearer, Kind.STATUS), encode(status), retain=True
@@ -163,14 +238,17 @@ class Collector:
             while self.mqtt.connected.is_set():
                 await asyncio.sleep(0.5)
 
-    def _status(self, state: str, seq: int) -> Status:
+    def _status(self, state: str, seq: int, *, at: datetime | None = None) -> Status:
         return Status(
             wearer=self.wearer,
             device=self.device,
             seq=seq,
             state=state,  # type: ignore[arg-type]
-            at=self.progress.data_end or self.t0,
+            at=at or self.progress.data_end or self.t0,
             sensor=self.source.name,
+            battery_pct=self._battery_pct,
+            gap_start=self._gap[0] if self._gap else None,
+            gap_end=self._gap[1] if self._gap else None,
         )
 
     def _message(self, name: str, payload: bytes) -> None:
@@ -181,3 +259,9 @@ class Collector:
             return
         if isinstance(message, Prompt) and self.on_prompt is not None:
             self.on_prompt(message)
+
+
+def _ignore_result(future: asyncio.Future[None]) -> None:
+    """Retrieve a status publish's outcome: a lost retained status is re-sent on reconnect."""
+    if not future.cancelled():
+        future.exception()

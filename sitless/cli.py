@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sitless.commands import classify, demo, eval, rules, serve
+from sitless.commands import ble, classify, demo, eval, rules, serve
 
 app = typer.Typer(
     name="sitless",
@@ -17,6 +17,9 @@ app = typer.Typer(
 app.command("demo")(demo.demo)
 app.command("classify")(classify.classify)
 app.command("eval")(eval.eval_)
+app.command("scan")(ble.scan)
+app.command("collect")(ble.collect)
+app.command("calibrate")(ble.calibrate)
 app.command("serve")(serve.serve)
 app.add_typer(rules.app, name="rules")
 

@@ -1,7 +1,7 @@
 """Where samples come from: one ``Source`` interface and its implementations.
 
-In: a scripted timeline (``Simulator``), a recording on disk (``Replay``), later a
-Bluetooth sensor. Out: ``Samples`` chunks -- timestamps in seconds on the source's own
+In: a scripted timeline (``Simulator``) or a recording on disk (``Replay``); Bluetooth
+sensors arrive through ``collector.link`` as the same ``Samples``. Out: ``Samples`` chunks -- timestamps in seconds on the source's own
 time scale and specific force in g, +1 g on the axis pointing up at rest.
 
 Upstream: the sensor, a file or a script. Downstream: ``collector.posture`` (the
