@@ -13,6 +13,9 @@ command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosqu
 command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing+=(victoria-metrics)
 command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+# The dashboard's browser tests drive Debian's chromium with Playwright; it also prints
+# the weekly report to PDF.
+command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} (apt-get)"
   as_root apt-get update -qq

@@ -1,8 +1,10 @@
 """The service: ``create_app(settings)`` builds the FastAPI app; its lifespan runs ingest.
 
 Start-up opens, in order, the SQL store, the rules (an invalid file stops start-up), the
-time-series writer (when configured), the MQTT connection and the ingest task; shutdown
-stops ingest, flushes and closes them in reverse order.
+time-series writer (when configured), the MQTT connection, the delivery channels (web push
+with its VAPID key, Apprise), the wearers' calendars (read once before ingest starts,
+then polled) and the ingest task; shutdown stops them, flushes and closes them in
+reverse order.
 """
 
 from __future__ import annotations
@@ -12,16 +14,24 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
 from service.api import router as api_router
+from service.api.access import router as access_router
+from service.api.exports import router as exports_router
+from service.api.prompting import router as prompting_router
 from service.config import ServiceSettings
+from service.context import CalendarPoller, Contexts
+from service.homeassistant import HomeAssistant
 from service.ingest import Ingest, wanted_kinds
 from service.live import Live
 from service.metrics import Metrics
 from service.notify import Notifier
+from service.notify.channel import Channel
 from service.notify.fanout import Printer
+from service.notify.webpush import VapidKeys, WebPushChannel
 from service.rules import Engine, RuleSet, default_rules_path, load_rules
 from service.store.sql import SqlStore
 from service.store.timeseries import TimeSeriesWriter
@@ -45,6 +55,10 @@ class Runtime:
     mqtt: MqttClient | None = None
     ingest: Ingest | None = None
     timeseries: TimeSeriesWriter | None = None
+    engine: Engine | None = None
+    notifier: Notifier | None = None
+    calendar: CalendarPoller | None = None
+    vapid: VapidKeys | None = None
 
 
 def create_app(
@@ -88,24 +102,69 @@ def create_app(
                 mqtt.broker, client_id=settings.client_id, v5=mqtt.v5, persistent=True
             )
             runtime.mqtt = client
+            channels: list[Channel] = []
+            push = settings.notify.webpush
+            if push.enabled:
+                runtime.vapid = await asyncio.to_thread(
+                    VapidKeys.load_or_create, push.vapid_key_file
+                )
+                channels.append(
+                    WebPushChannel(
+                        store,
+                        runtime.vapid,
+                        subject=push.subject,
+                        ttl_s=push.ttl_s,
+                        timeout_s=settings.notify.timeout_s,
+                    )
+                )
             notifier = Notifier(
                 client,
                 runtime.metrics,
+                channels=channels,
                 apprise_urls=settings.notify.apprise_urls,
                 console=console if settings.notify.console else None,
                 timeout_s=settings.notify.timeout_s,
+                retries=settings.notify.retries,
+                backoff_s=settings.notify.backoff_s,
+                max_backoff_s=settings.notify.max_backoff_s,
+            )
+            runtime.notifier = notifier
+            engine = runtime.engine = Engine(rules, settings.tz)
+            ha = settings.homeassistant
+            homeassistant = (
+                HomeAssistant(
+                    client, runtime.metrics, prefix=ha.discovery_prefix, interval_s=ha.interval_s
+                )
+                if ha.enabled
+                else None
+            )
+            contexts = Contexts(
+                settings.tz, keep_totals=engine.needs_totals or homeassistant is not None
             )
             ingest = Ingest(
                 mqtt=client,
                 store=store,
-                engine=Engine(rules, settings.tz),
+                engine=engine,
                 notifier=notifier,
                 metrics=runtime.metrics,
                 live=runtime.live,
                 timeseries=runtime.timeseries,
                 queue_size=settings.queue_size,
+                contexts=contexts,
+                homeassistant=homeassistant,
             )
             runtime.ingest = ingest
+            if settings.calendar.sources:
+                runtime.calendar = CalendarPoller(
+                    settings.calendar.sources,
+                    contexts,
+                    runtime.metrics,
+                    zone_of=lambda w: _zone_of(contexts, w, engine),
+                    interval_s=settings.calendar.poll_s,
+                )
+                await runtime.calendar.poll_once()  # meetings known before the first event
+                poller = asyncio.create_task(runtime.calendar.run(), name="calendar")
+                stack.push_async_callback(_cancel, poller)
             client.on_message = ingest.on_message
             for kind in wanted_kinds():
                 client.subscribe(subscription(kind, share_group=mqtt.share_group), qos=1)
@@ -126,8 +185,18 @@ def create_app(
         lifespan=lifespan,
     )
     app.include_router(api_router)
+    app.include_router(access_router)
+    app.include_router(exports_router)
+    app.include_router(prompting_router)
     app.include_router(web_router)
     return app
+
+
+def _zone_of(contexts: Contexts, wearer: str, engine: Engine) -> ZoneInfo:
+    state = contexts.get(wearer)
+    if state is not None and state.context.tz is not None:
+        return state.context.tz
+    return engine.default_tz
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

@@ -14,6 +14,12 @@ broker's Last Will carries an older seq. Prompts are deduplicated by id here and
 restarts and instances, by the store. When a new bout begins, the store settles the
 wearer's open prompts (answered by movement, or ignored once their window has passed),
 so answers need no memory in any one instance.
+
+What the rules need beyond one event (prompts given, snoozes, "done", focus, meetings,
+today's totals) is each wearer's ``Context``, kept in ``service.context.Contexts``: the
+fast path reads and updates it in memory; acks and focus messages update it from the
+slow lane after the store has them; a wearer first seen since start-up is loaded from
+the store by the slow lane (many wearers per query) and not prompted until then.
 """
 
 from __future__ import annotations
@@ -22,19 +28,36 @@ import asyncio
 import functools
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from service.bouts import BoutTracker
+from service.context.cache import WAITING_MAX, Contexts, snapshot_since
+from service.context.cache import WearerState as Wearer
+from service.homeassistant import HomeAssistant
 from service.live import Live
 from service.metrics import Metrics
 from service.notify import Notifier
 from service.rules import Engine
+from service.rules.context import Focus as FocusPeriod
+from service.rules.context import FocusMode, Sent, Snooze, local_midnight
 from service.store.sql import BoutUpdate, SqlStore
 from service.store.timeseries import TimeSeriesWriter, posture_points
 from sitless.errors import StoreUnavailable, WireError
 from sitless.mqtt import MqttClient
-from sitless.wire import DEAD, Ack, Kind, PostureEvent, Prompt, Status, decode, parse
+from sitless.wire import (
+    DEAD,
+    Ack,
+    Focus,
+    Kind,
+    PostureEvent,
+    Prompt,
+    Status,
+    WearerState,
+    decode,
+    parse,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +66,7 @@ Job = Callable[[], Awaitable[None]]
 # its condition holds (minutes), so this only needs to outlast that; the store is the
 # authority after that.
 FIRED_MEMORY = 100_000
+SNOOZE_DEFAULT_MIN = 10
 
 
 class Ingest:
@@ -60,6 +84,8 @@ class Ingest:
         timeseries: TimeSeriesWriter | None = None,
         queue_size: int = 100_000,
         flush_interval_s: float = 5.0,
+        contexts: Contexts | None = None,
+        homeassistant: HomeAssistant | None = None,
     ) -> None:
         self.mqtt = mqtt
         self.store = store
@@ -74,6 +100,11 @@ class Ingest:
         self._last_seq: dict[tuple[str, str, Kind], int] = {}
         self._fired: dict[str, None] = {}  # insertion-ordered, bounded: a recent-ids set
         self._bouts: dict[tuple[str, datetime], BoutUpdate] = {}
+        self.homeassistant = homeassistant
+        self.contexts = contexts or Contexts(
+            engine.default_tz, keep_totals=engine.needs_totals or homeassistant is not None
+        )
+        self._loading = False
         for name, text, label in (
             ("received", "messages received, per topic kind", "kind"),
             ("rejected", "messages rejected to the dead-letter topic, per reason", "reason"),
@@ -81,6 +112,8 @@ class Ingest:
             ("prompts", "prompts sent, per rule", "rule"),
             ("answered", "prompts answered, per outcome", "outcome"),
             ("store_errors", "store writes that failed, per kind of write", "write"),
+            ("suppressed", "prompts dropped by a suppressing focus, per rule", "rule"),
+            ("sessions", "routines done (program sessions), per source", "source"),
         ):
             metrics.describe(name, text, label)
 
@@ -132,9 +165,9 @@ class Ingest:
             return
         kind = where.kind
         self.metrics.inc("received", kind)
-        if isinstance(message, Prompt):
-            return  # our own prompts, if someone subscribed us to everything
-        if not isinstance(message, Status):
+        if isinstance(message, Prompt | WearerState):
+            return  # our own prompts and states, if someone subscribed us to everything
+        if not isinstance(message, Status | Focus):
             key = (message.wearer, message.device, kind)
             if message.seq <= self._last_seq.get(key, -1):
                 self.metrics.inc("duplicates", kind)
@@ -144,6 +177,11 @@ class Ingest:
             self._posture(message)
         elif isinstance(message, Ack):
             self._later(functools.partial(self._ack, message))
+        elif isinstance(message, Focus):
+            # In memory at once, so posture events right behind it already see it; the
+            # store keeps it for restarts and other instances.
+            self._apply_focus(message)
+            self._later(functools.partial(self.focus, message))
         else:
             self._later(functools.partial(self._status, message))
 
@@ -155,19 +193,17 @@ class Ingest:
             )
         if self.timeseries is not None:
             self.timeseries.add(posture_points(event))
-        if event.since >= event.start:  # a new bout began in this event
-            self._later(
-                functools.partial(self._settle, event.wearer, event.since, event.posture.upright)
-            )
-        for due in self.engine.due(event):
-            prompt_id = due.prompt_id(event.wearer)
-            if prompt_id in self._fired:
-                continue
-            self._fired[prompt_id] = None
-            if len(self._fired) > FIRED_MEMORY:
-                del self._fired[next(iter(self._fired))]
-            prompt = due.prompt(event.wearer, event.device, at=event.end)
-            self._later(functools.partial(self._prompt, prompt))
+        end = event.end
+        state = self.contexts.seen(event, end)
+        if self.contexts.pending and not self._loading:
+            self._loading = True
+            self._later(self._load)
+        if state.loaded:
+            self._rules(event, state, end)
+        else:
+            state.waiting.append(event)
+        if self.homeassistant is not None:
+            self.homeassistant.update(event.wearer, state)
         if self.live.listening:
             self.live.publish(
                 {
@@ -181,6 +217,34 @@ class Ingest:
                     "changed": event.since >= event.start,
                 }
             )
+
+    def _rules(self, event: PostureEvent, state: Wearer, end: datetime | None = None) -> None:
+        """Ask the engine about ``event`` (ending at ``end``) and act on its decision."""
+        end = end or event.end
+        if event.since >= event.start:
+            # A new bout began: settle open prompts. Queued here, in event order after any
+            # prompt an earlier event (perhaps held while the context loaded) fell due for.
+            self._later(
+                functools.partial(self._settle, event.wearer, event.since, event.posture.upright)
+            )
+        decision = self.engine.decide(event, state.context, end)
+        if decision.send == () and decision.suppressed == ():
+            return
+        for due in decision.send:
+            prompt_id = due.prompt_id(event.wearer)
+            sent = Sent(due.rule, due.bout_start, due.repeat, end)
+            self.contexts.note_sent(event.wearer, sent, due.title, prompt_id)
+            if prompt_id in self._fired:
+                continue
+            self._fired[prompt_id] = None
+            if len(self._fired) > FIRED_MEMORY:
+                del self._fired[next(iter(self._fired))]
+            prompt = due.prompt(event.wearer, event.device, at=end)
+            self._later(functools.partial(self._prompt, prompt))
+        for due in decision.suppressed:
+            self.metrics.inc("suppressed", due.rule)
+            self.contexts.close(event.wearer, due.rule, due.bout_start)
+            self._later(functools.partial(self._close, event.wearer, due.rule, due.bout_start))
 
     def _later(self, job: Job) -> None:
         try:
@@ -197,17 +261,152 @@ class Ingest:
         self.live.publish({"type": "prompt", **prompt.model_dump(mode="json")})
 
     async def _ack(self, ack: Ack) -> None:
-        if await asyncio.to_thread(self.store.record_ack, ack):
-            self.metrics.inc("answered", ack.action)
-            self.live.publish(
-                {
-                    "type": "answer",
-                    "wearer": ack.wearer,
-                    "prompt_id": ack.prompt_id,
-                    "outcome": ack.action,
-                    "at": ack.at.isoformat(),
-                }
+        if not await asyncio.to_thread(self.store.record_ack, ack):
+            return
+        self.metrics.inc("answered", ack.action)
+        self.live.publish(
+            {
+                "type": "answer",
+                "wearer": ack.wearer,
+                "prompt_id": ack.prompt_id,
+                "outcome": ack.action,
+                "at": ack.at.isoformat(),
+            }
+        )
+        stored = await asyncio.to_thread(self.store.prompt, ack.prompt_id)
+        if stored is None or stored.wearer != ack.wearer:
+            log.warning("ack for unknown prompt %r of %s", ack.prompt_id, ack.wearer)
+            return
+        self.contexts.note_outcome(ack.wearer, ack.prompt_id, ack.action)
+        self._republish(ack.wearer)
+        if ack.action in ("done", "dismiss"):
+            self.contexts.close(ack.wearer, stored.rule, stored.bout_start)
+            await self._close(ack.wearer, stored.rule, stored.bout_start)
+        if ack.action == "done":
+            await self.record_session(ack.wearer, ack.prompt_id, ack.at, stored.routine, "prompt")
+        elif ack.action == "snooze":
+            # Counted from the wearer's data time, which the rules run on (the same as the
+            # clock in real use; ahead of it in a sped-up demo or a replay).
+            state = self.contexts.get(ack.wearer)
+            now = self.data_time(ack.wearer, ack.at)
+            if ack.snooze_until == "tomorrow":
+                tz = self.engine.zone_of(stored.rule, state.context if state else None)
+                until = local_midnight(now.astimezone(tz).date(), tz, 1)
+            else:
+                until = now + timedelta(minutes=ack.snooze_min or SNOOZE_DEFAULT_MIN)
+            self.contexts.snooze(ack.wearer, stored.rule, Snooze(until, stored.bout_start))
+            await asyncio.to_thread(
+                self.store.snooze_rule, ack.wearer, stored.rule, until, stored.bout_start
             )
+        elif ack.action == "cant_stand":
+            original = Prompt(
+                wearer=stored.wearer,
+                device=stored.device,
+                id=stored.id,
+                rule=stored.rule,
+                routine=stored.routine,
+                title="",
+                message="",
+                repeat=stored.repeat,
+                posture=stored.posture,
+                bout_start=stored.bout_start,
+                at=stored.at,
+                answer_within_s=stored.answer_within_s,
+            )
+            seated = self.engine.alternative(original, at=ack.at)
+            if seated is not None:
+                await self._prompt(seated)
+
+    def _republish(self, wearer: str) -> None:
+        """Tell Home Assistant at once about an outcome (not at the next posture event)."""
+        state = self.contexts.get(wearer)
+        if self.homeassistant is not None and state is not None:
+            self.homeassistant.update(wearer, state)
+
+    def data_time(self, wearer: str, default: datetime) -> datetime:
+        """The end of the wearer's latest posture event, or ``default`` if none yet."""
+        state = self.contexts.get(wearer)
+        return state.at if state is not None and state.at is not None else default
+
+    async def acknowledge(self, ack: Ack) -> None:
+        """Handle an ack that came another way than MQTT (API, web push), in lane order."""
+        await self.in_lane(functools.partial(self._ack, ack))
+
+    async def focus(self, message: Focus) -> None:
+        """Store a focus message (last ``at`` wins) and apply it to the wearer's context."""
+        kept = await asyncio.to_thread(
+            self.store.set_focus,
+            message.wearer,
+            mode=message.mode,
+            until=message.until,
+            reason=message.reason,
+            at=message.at,
+        )
+        if not kept:
+            return
+        self._apply_focus(message)
+        self.live.publish({"type": "focus", **message.model_dump(mode="json")})
+
+    def _apply_focus(self, message: Focus) -> None:
+        if message.mode == "off" or message.until is None:
+            self.contexts.set_focus(message.wearer, None, at=message.at)
+        else:
+            period = FocusPeriod(FocusMode(message.mode), message.until, message.reason)
+            self.contexts.set_focus(message.wearer, period, at=message.at)
+
+    async def record_session(
+        self, wearer: str, key: str, at: datetime, routine: str, source: str
+    ) -> bool:
+        """Count a routine done towards the program (once per ``key``)."""
+        new = await asyncio.to_thread(
+            self.store.record_session, wearer, key=key, at=at, routine=routine, source=source
+        )
+        if new:
+            self.metrics.inc("sessions", source)
+        return new
+
+    async def in_lane(self, job: Job) -> None:
+        """Run ``job`` in the slow lane, after everything queued before it, and wait."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def wrapped() -> None:
+            try:
+                await job()
+            except BaseException as exc:
+                if not done.done():
+                    done.set_exception(exc)
+                raise
+            else:
+                if not done.done():
+                    done.set_result(None)
+
+        self.lane.put_nowait(wrapped)
+        await done
+
+    async def _close(self, wearer: str, rule: str, bout_start: datetime) -> None:
+        await asyncio.to_thread(self.store.close_bout, wearer, rule, bout_start)
+
+    async def _load(self) -> None:
+        """Build the contexts of wearers seen for the first time since start-up."""
+        self._loading = False
+        wearers = self.contexts.take_pending()
+        if not wearers:
+            return
+        starts = [s.first_start for w in wearers if (s := self.contexts.get(w)) is not None]
+        since = snapshot_since(min(starts) if starts else datetime.now(UTC))
+        try:
+            snapshots = await asyncio.to_thread(self.store.snapshots, wearers, since)
+        except StoreUnavailable:
+            self.contexts.requeue(wearers)
+            raise
+        self.contexts.load(snapshots)
+        for wearer in snapshots:
+            state = self.contexts.get(wearer)
+            if state is None:
+                continue
+            waiting, state.waiting = state.waiting, deque(maxlen=WAITING_MAX)
+            for event in waiting:
+                self._rules(event, state)
 
     async def _status(self, status: Status) -> None:
         await asyncio.to_thread(self.store.record_status, status)
@@ -217,6 +416,9 @@ class Ingest:
         settled = await asyncio.to_thread(self.store.settle_prompts, wearer, at, moved=moved)
         for prompt_id, outcome in settled:
             self.metrics.inc("answered", outcome)
+            self.contexts.note_outcome(wearer, prompt_id, str(outcome))
+        if settled:
+            self._republish(wearer)
             self.live.publish(
                 {
                     "type": "answer",
@@ -259,4 +461,4 @@ class Ingest:
 
 def wanted_kinds() -> tuple[Kind, ...]:
     """The topic kinds the service subscribes to."""
-    return (Kind.POSTURE, Kind.STATUS, Kind.ACK)
+    return (Kind.POSTURE, Kind.STATUS, Kind.ACK, Kind.FOCUS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sitless.commands import ble, classify, demo, eval, rules, serve
+from sitless.commands import ble, classify, demo, eval, export, mqttconf, rules, serve, users
 
 app = typer.Typer(
     name="sitless",
@@ -22,6 +22,9 @@ app.command("collect")(ble.collect)
 app.command("calibrate")(ble.calibrate)
 app.command("serve")(serve.serve)
 app.add_typer(rules.app, name="rules")
+app.add_typer(users.app, name="users")
+app.add_typer(mqttconf.app, name="mqtt")
+app.add_typer(export.app, name="export")
 
 
 if __name__ == "__main__":

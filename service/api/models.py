@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -19,11 +20,16 @@ class Health(BaseModel):
 
 
 class Wearer(BaseModel):
-    """A wearer the service has heard from."""
+    """A wearer you may see."""
 
     id: str
     created: datetime
     timezone: str
+    access: Literal["owner", "shared", "admin", "open"] = Field(
+        description="owner: yours; shared: shared with you, read-only; admin: you are an"
+        " admin; open: access control is off (no users yet)."
+    )
+    owner: str | None = Field(description="The user who owns the wearer, if any.")
 
 
 class PromptOut(BaseModel):
@@ -76,3 +82,72 @@ class Timeline(BaseModel):
     day: date
     timezone: str
     minutes: list[Posture | None]
+
+
+class TrendDay(BaseModel):
+    """Totals of one local day, for week and month trends."""
+
+    day: date
+    covered_min: float = Field(description="Minutes with posture data.")
+    sitting_min: float
+    longest_sitting_min: float
+    long_sits: int = Field(description="Sitting bouts of 30 minutes or more that began this day.")
+    breaks: int
+    prompts: int
+    prompts_answered: int = Field(description="Moved or acknowledged within the window.")
+    routines_done: int = Field(description="Prompts acknowledged as done.")
+    adherence: float | None = Field(description="prompts_answered / prompts; null: no prompts.")
+
+
+class Trend(BaseModel):
+    """Day-by-day totals over a span ending on ``end`` (inclusive)."""
+
+    wearer: str
+    timezone: str
+    start: date
+    end: date
+    days: list[TrendDay]
+    sitting_min_per_day: float = Field(description="Mean over days with data.")
+    adherence: float | None = Field(description="All answered prompts / all prompts.")
+
+
+class Me(BaseModel):
+    """Who the API takes you for."""
+
+    user: str | None = Field(description="Your user name; null when access control is off.")
+    admin: bool
+    auth: bool = Field(description="Whether requests need a token.")
+
+
+class TokenOut(BaseModel):
+    """An API token's public part."""
+
+    id: str
+    label: str
+    created: datetime
+
+
+class NewTokenOut(TokenOut):
+    """A new token: ``token`` is shown this once and never again."""
+
+    token: str
+
+
+class TokenIn(BaseModel):
+    """What to call a new token."""
+
+    label: str = Field("", max_length=128, description="e.g. 'phone' or 'coach laptop'.")
+
+
+class SignIn(BaseModel):
+    """Sign the dashboard in with an API token."""
+
+    token: str = Field(max_length=200)
+
+
+class Shares(BaseModel):
+    """Who may read a wearer besides its owner."""
+
+    wearer: str
+    owner: str | None
+    users: list[str]

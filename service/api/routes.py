@@ -12,14 +12,13 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
+from service.api.days import parse_day
 from service.api.models import BoutOut, Day, Health, PromptOut, Timeline, Wearer
+from service.auth.http import CurrentViewer, ReadableWearer, access_store
 from service.bouts import summarize_day
-from sitless.errors import WireError
-from sitless.wire import check_id
 
 router = APIRouter()
 
-WearerPath = Annotated[str, Path(description="Wearer id.", max_length=64)]
 DayPath = Annotated[str, Path(description="YYYY-MM-DD, today or yesterday (wearer's zone).")]
 
 
@@ -59,20 +58,27 @@ async def metrics(request: Request) -> str:
 
 
 @router.get("/api/v1/wearers", response_model=list[Wearer], tags=["wearers"])
-async def wearers(request: Request) -> list[Wearer]:
-    """Every wearer the service has heard from."""
+async def wearers(request: Request, who: CurrentViewer) -> list[Wearer]:
+    """The wearers you may see: your own, those shared with you (all, for an admin)."""
     rt = _runtime(request)
-    rows = await asyncio.to_thread(rt.store.wearers)
+    rows = await asyncio.to_thread(access_store(request).visible, who.user)
     return [
-        Wearer(id=w.id, created=w.created, timezone=w.timezone or rt.settings.timezone)
-        for w in rows
+        Wearer(
+            id=v.wearer.id,
+            created=v.wearer.created,
+            timezone=v.wearer.timezone or rt.settings.timezone,
+            access=v.role,
+            owner=v.owner,
+        )
+        for v in rows
     ]
 
 
 @router.get("/api/v1/wearers/{wearer}/days/{day}", response_model=Day, tags=["days"])
-async def day_summary(request: Request, wearer: WearerPath, day: DayPath) -> Day:
+async def day_summary(request: Request, seen: ReadableWearer, day: DayPath) -> Day:
     """Sitting minutes, longest bout, breaks, sitting per hour and prompts of one day."""
     rt = _runtime(request)
+    wearer = seen.wearer
     tz, the_day, start, end = await _day(rt, wearer, day)
     bouts = await asyncio.to_thread(rt.store.bouts_between, wearer, start, end)
     prompts = await asyncio.to_thread(rt.store.prompts_between, wearer, start, end)
@@ -98,11 +104,11 @@ async def day_summary(request: Request, wearer: WearerPath, day: DayPath) -> Day
 @router.get(
     "/api/v1/wearers/{wearer}/days/{day}/bouts", response_model=list[BoutOut], tags=["days"]
 )
-async def day_bouts(request: Request, wearer: WearerPath, day: DayPath) -> list[BoutOut]:
+async def day_bouts(request: Request, seen: ReadableWearer, day: DayPath) -> list[BoutOut]:
     """The bouts that overlap the day, oldest first."""
     rt = _runtime(request)
-    _, _, start, end = await _day(rt, wearer, day)
-    bouts = await asyncio.to_thread(rt.store.bouts_between, wearer, start, end)
+    _, _, start, end = await _day(rt, seen.wearer, day)
+    bouts = await asyncio.to_thread(rt.store.bouts_between, seen.wearer, start, end)
     return [
         BoutOut(
             posture=b.posture,
@@ -115,9 +121,10 @@ async def day_bouts(request: Request, wearer: WearerPath, day: DayPath) -> list[
 
 
 @router.get("/api/v1/wearers/{wearer}/days/{day}/timeline", response_model=Timeline, tags=["days"])
-async def day_timeline(request: Request, wearer: WearerPath, day: DayPath) -> Timeline:
+async def day_timeline(request: Request, seen: ReadableWearer, day: DayPath) -> Timeline:
     """The posture of each local minute of the day."""
     rt = _runtime(request)
+    wearer = seen.wearer
     tz, the_day, start, end = await _day(rt, wearer, day)
     bouts = await asyncio.to_thread(rt.store.bouts_between, wearer, start, end)
     s = summarize_day(bouts, the_day, tz)
@@ -125,10 +132,10 @@ async def day_timeline(request: Request, wearer: WearerPath, day: DayPath) -> Ti
 
 
 @router.get("/api/v1/wearers/{wearer}/live", tags=["wearers"])
-async def live(request: Request, wearer: WearerPath) -> StreamingResponse:
+async def live(request: Request, seen: ReadableWearer) -> StreamingResponse:
     """Server-sent events: posture changes, prompts and answers as they happen."""
     rt = _runtime(request)
-    _check(wearer)
+    wearer = seen.wearer
 
     async def stream() -> AsyncIterator[str]:
         async with rt.live.subscribe() as queue:
@@ -145,29 +152,12 @@ async def live(request: Request, wearer: WearerPath) -> StreamingResponse:
     return StreamingResponse(stream(), media_type="text/event-stream")
 
 
-def _check(wearer: str) -> None:
-    try:
-        check_id(wearer, "wearer")
-    except WireError as exc:
-        raise HTTPException(422, str(exc)) from None
-
-
 async def _day(rt: Any, wearer: str, day: str) -> tuple[ZoneInfo, date, datetime, datetime]:
-    _check(wearer)
     known = {w.id: w for w in await asyncio.to_thread(rt.store.wearers)}
     if wearer not in known:
         raise HTTPException(404, f"no wearer {wearer!r}; GET /api/v1/wearers lists them")
     tz = ZoneInfo(known[wearer].timezone or rt.settings.timezone)
-    today = datetime.now(tz).date()
-    if day == "today":
-        the_day = today
-    elif day == "yesterday":
-        the_day = today - timedelta(days=1)
-    else:
-        try:
-            the_day = date.fromisoformat(day)
-        except ValueError:
-            raise HTTPException(422, f"day {day!r} is not YYYY-MM-DD, today or yesterday") from None
+    the_day = parse_day(day, tz)
     start = datetime.combine(the_day, time(0), tz)
     end = datetime.combine(the_day + timedelta(days=1), time(0), tz)
     return tz, the_day, start, end

@@ -340,6 +340,20 @@ def _combine(files: list[_File], problems: list[Problem]) -> RuleSet:
         missing("triggers", rule, "routine", trigger.routine)
         if trigger.alternative is not None:
             missing("triggers", rule, "alternative", trigger.alternative)
+            chosen = routines.get(trigger.alternative)
+            if chosen is not None and not chosen.seated:
+                file = origin[("triggers", rule)]
+                problems.append(
+                    Problem(
+                        file.name,
+                        f"routine {trigger.alternative!r} is offered to someone who cannot"
+                        " stand, but it is not marked seated: true",
+                        line=_line(("triggers", rule, "alternative"), file.lines),
+                        section="trigger",
+                        rule=rule,
+                        field="alternative",
+                    )
+                )
     for rule, routine in routines.items():
         for index, step in enumerate(routine.steps):
             if step.routine is not None:

@@ -138,7 +138,7 @@ def _windows(value: str) -> str:
 
 
 def work_week(hours: Mapping[str, str]) -> Week:
-    """Per weekday, the sorted, merged windows of a trigger's ``work_hours``."""
+    """Per weekday, the sorted, merged windows of a trigger's ``work_hours`` (or quiet hours)."""
     per_day: list[list[tuple[int, int]]] = [[] for _ in range(7)]
     for days, spec in hours.items():
         for day in parse_days(days):
@@ -197,6 +197,8 @@ class TriggerKind(StrEnum):
     """While the bout goes on: it has lasted at least ``min_minutes``."""
     ENDED = "ended"
     """Just after it ended: it had lasted at least ``min_minutes``."""
+    DAILY_TOTAL = "daily_total"
+    """The posture's minutes in the wearer's local day reached ``min_minutes``."""
 
 
 class Wording(_Model):
@@ -232,9 +234,12 @@ class Trigger(_Model):
     message: Text = Field(description="Prompt text for the first prompt.")
     posture: Target = Field(description="The posture (or 'sedentary') whose bout is watched.")
     kind: TriggerKind = Field(
-        description="ongoing: the bout has lasted min_minutes; ended: such a bout just ended."
+        description="ongoing: the bout has lasted min_minutes; ended: such a bout just ended;"
+        " daily_total: the posture's minutes today reached min_minutes."
     )
-    min_minutes: float = Field(gt=0, le=24 * 60, description="Bout length that triggers, min.")
+    min_minutes: float = Field(
+        gt=0, le=24 * 60, description="Bout length (or, daily_total, minutes today) that triggers."
+    )
     routine: Name = Field(description="Name of the routine to prompt.")
     alternative: Name | None = Field(
         None, description="Routine to offer when the wearer cannot stand up now."
@@ -246,7 +251,9 @@ class Trigger(_Model):
         " absent means any time.",
     )
     timezone: Timezone | None = Field(
-        None, description="IANA timezone of work_hours; absent means the service default."
+        None,
+        description="IANA timezone of work_hours, quiet_hours and lunch; absent means the"
+        " wearer's own zone, else the service default.",
     )
     answer_within_minutes: float = Field(
         10,
@@ -261,7 +268,38 @@ class Trigger(_Model):
         description="ended triggers only: drop a prompt not given this soon after the bout"
         " ended (say, the service was down).",
     )
+    quiet_hours: dict[DaySpec, WindowSpec] | None = Field(
+        None,
+        description="Local windows per day in which never to prompt, even inside work hours,"
+        " e.g. {daily: '22:00-24:00, 00:00-07:00'}.",
+    )
+    lunch: WindowSpec | None = Field(
+        None,
+        description="Local lunch window(s), every day, e.g. '12:00-13:00': a prompt due then"
+        " waits until the window ends.",
+    )
+    cooldown_minutes: float = Field(
+        0,
+        ge=0,
+        le=24 * 60,
+        description="After a prompt of this trigger, no new (first) prompt of it for this"
+        " many minutes; repeats keep their own rhythm.",
+    )
+    max_per_day: int | None = Field(
+        None, ge=1, le=100, description="At most this many prompts (repeats included) a day."
+    )
     enabled: bool = Field(True, description="false keeps the trigger but never prompts.")
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> Trigger:
+        if self.kind is TriggerKind.ONGOING and Posture.CYCLING in self.postures:
+            raise ValueError(
+                "posture cycling with kind ongoing would prompt during a ride, which sitless"
+                " never does: use kind ended (a ride of at least min_minutes just ended)"
+            )
+        if self.kind is TriggerKind.DAILY_TOTAL and self.repeat is not None:
+            raise ValueError("repeat does not apply to kind daily_total (it fires once a day)")
+        return self
 
     @field_validator("repeat")
     @classmethod
@@ -303,6 +341,9 @@ class Routine(_Model):
         json_schema_extra={"minItems": 1},
     )
     dose: Text = Field(description="How long and how often, e.g. '15 s each side'.")
+    cues: tuple[Short, ...] = Field(
+        (), description="Short form cues to keep in mind, e.g. 'core engaged'."
+    )
     easier: Text | None = Field(None, description="How to make it easier.")
     harder: Text | None = Field(None, description="How to make it harder.")
     seated: bool = Field(False, description="Can be done sitting (a 'can't stand now' option).")

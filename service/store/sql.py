@@ -176,6 +176,53 @@ class GapRow(_OfWearer, Base):
     end: Mapped[datetime]
 
 
+class RuleStateRow(Base):
+    """Per wearer and rule: a snooze, and the bout whose prompts are closed."""
+
+    __tablename__ = "rule_states"
+    wearer: Mapped[str] = mapped_column(String(_ID), ForeignKey("wearers.id"), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    snoozed_until: Mapped[datetime | None]
+    snooze_bout: Mapped[datetime | None]
+    closed_bout: Mapped[datetime | None]
+
+
+class FocusRow(Base):
+    """The wearer's latest focus message (last ``at`` wins)."""
+
+    __tablename__ = "focus"
+    wearer: Mapped[str] = mapped_column(String(_ID), ForeignKey("wearers.id"), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    until: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+
+
+class SessionRow(Base):
+    """One routine the wearer did: an answered prompt or one they logged themselves."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (UniqueConstraint("wearer", "key"), Index(None, "wearer", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wearer: Mapped[str] = mapped_column(String(_ID), ForeignKey("wearers.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    """The prompt id, or a client-chosen id for a logged session: one session per key."""
+    at: Mapped[datetime]
+    routine: Mapped[str] = mapped_column(String(_NAME))
+    source: Mapped[str] = mapped_column(String(16))
+
+
+class PushSubscriptionRow(Base):
+    """A browser's web-push subscription for one wearer (RFC 8030 endpoint + RFC 8291 keys)."""
+
+    __tablename__ = "push_subscriptions"
+    endpoint: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    wearer: Mapped[str] = mapped_column(String(_ID), ForeignKey("wearers.id"), index=True)
+    p256dh: Mapped[str] = mapped_column(String(255))
+    auth: Mapped[str] = mapped_column(String(255))
+    created: Mapped[datetime]
+
+
 class BoutLike(Protocol):
     """What ``upsert_bouts`` needs of a bout (the tracker's bouts fit)."""
 
@@ -245,6 +292,51 @@ class StoredWearer:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredRuleState:
+    rule: str
+    snoozed_until: datetime | None
+    snooze_bout: datetime | None
+    closed_bout: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFocus:
+    mode: str
+    until: datetime | None
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    at: datetime
+    routine: str
+    source: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPushSubscription:
+    wearer: str
+    endpoint: str
+    p256dh: str
+    auth: str
+
+
+@dataclass(frozen=True, slots=True)
+class WearerSnapshot:
+    """What the store knows that a wearer's rule context is rebuilt from after a restart."""
+
+    timezone: str | None
+    rule_states: list[StoredRuleState]
+    focus: StoredFocus | None
+    prompts: list[StoredPrompt]
+    """Prompts made since the snapshot's ``since``, oldest first."""
+    bouts: list[StoredBout]
+    """Bouts that end after the snapshot's ``since``, oldest first."""
+
+
+@dataclass(frozen=True, slots=True)
 class StoredStatus:
     """The latest status of one device."""
 
@@ -279,9 +371,11 @@ class SqlStore:
         self._engine.dispose()
 
     def create_all(self) -> None:
-        """Create the tables that do not exist yet."""
+        """Bring the schema to the newest migration (every table, in an empty database)."""
+        from service.store.migrate import upgrade  # migrate imports this module's models
+
         with self._guard("create tables"):
-            Base.metadata.create_all(self._engine)
+            upgrade(self._engine)
 
     def ensure_wearer(self, wearer: str, *, timezone: str | None = None) -> bool:
         """Add ``wearer`` if new (True); set its time zone when one is given."""
@@ -499,6 +593,163 @@ class SqlStore:
         )
         with self._begin("read gaps") as conn:
             return [StoredGap(*row) for row in conn.execute(query)]
+
+    def prompt(self, prompt_id: str) -> StoredPrompt | None:
+        """The prompt with id ``prompt_id``, if stored."""
+        query = select(PromptRow.__table__).where(PromptRow.id == prompt_id)
+        with self._begin("read prompt") as conn:
+            row = conn.execute(query).first()
+            return None if row is None else StoredPrompt(**row._mapping)
+
+    def snooze_rule(
+        self, wearer: str, rule: str, until: datetime, bout_start: datetime | None
+    ) -> None:
+        """No prompt of ``rule`` for ``wearer`` before ``until`` (its bout re-prompted then)."""
+        self._rule_state(wearer, rule, snoozed_until=until, snooze_bout=bout_start)
+
+    def close_bout(self, wearer: str, rule: str, bout_start: datetime) -> None:
+        """No more prompts of ``rule`` about the bout that began at ``bout_start``."""
+        self._rule_state(wearer, rule, closed_bout=bout_start)
+
+    def set_focus(
+        self, wearer: str, *, mode: str, until: datetime | None, reason: str, at: datetime
+    ) -> bool:
+        """Keep this focus as the wearer's latest unless a later one is stored (True if kept)."""
+        row = {"wearer": wearer, "mode": mode, "until": until, "reason": reason, "at": at}
+        stmt = self._insert(FocusRow)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["wearer"],
+            set_={k: stmt.excluded[k] for k in ("mode", "until", "reason", "at")},
+            where=stmt.excluded.at >= FocusRow.at,
+        )
+        with self._begin("store focus") as conn:
+            self._add_wearers(conn, [wearer])
+            return _wrote(conn, stmt, row)
+
+    def focus(self, wearer: str) -> StoredFocus | None:
+        """The wearer's latest focus message, if any."""
+        query = select(FocusRow.mode, FocusRow.until, FocusRow.reason, FocusRow.at).where(
+            FocusRow.wearer == wearer
+        )
+        with self._begin("read focus") as conn:
+            row = conn.execute(query).first()
+            return None if row is None else StoredFocus(*row)
+
+    def snapshots(self, wearers: Iterable[str], since: datetime) -> dict[str, WearerSnapshot]:
+        """For each of ``wearers``, what rebuilds its rule context (see ``WearerSnapshot``).
+
+        A handful of queries for any number of wearers (in chunks), so that a restarted
+        service catching up with thousands of wearers does not query once per wearer.
+        """
+        ids = sorted(set(wearers))
+        out: dict[str, WearerSnapshot] = {w: WearerSnapshot(None, [], None, [], []) for w in ids}
+        with self._begin("read wearer state") as conn:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                for wearer, tz in conn.execute(
+                    select(WearerRow.id, WearerRow.timezone).where(WearerRow.id.in_(chunk))
+                ):
+                    out[wearer] = WearerSnapshot(tz, [], None, [], [])
+                states = select(RuleStateRow.__table__).where(RuleStateRow.wearer.in_(chunk))
+                for row in conn.execute(states):
+                    data = dict(row._mapping)
+                    out[data.pop("wearer")].rule_states.append(StoredRuleState(**data))
+                focus = select(FocusRow.__table__).where(FocusRow.wearer.in_(chunk))
+                for row in conn.execute(focus):
+                    data = dict(row._mapping)
+                    wearer = data.pop("wearer")
+                    snap = out[wearer]
+                    out[wearer] = WearerSnapshot(
+                        snap.timezone, snap.rule_states, StoredFocus(**data), [], []
+                    )
+                prompts = (
+                    select(PromptRow.__table__)
+                    .where(PromptRow.wearer.in_(chunk), PromptRow.at >= since)
+                    .order_by(PromptRow.at)
+                )
+                for row in conn.execute(prompts):
+                    stored = StoredPrompt(**row._mapping)
+                    out[stored.wearer].prompts.append(stored)
+                bouts = (
+                    select(BoutRow.wearer, BoutRow.posture, BoutRow.start, BoutRow.end)
+                    .where(BoutRow.wearer.in_(chunk), BoutRow.end > since)
+                    .order_by(BoutRow.start)
+                )
+                for wearer, posture, start, end in conn.execute(bouts):
+                    out[wearer].bouts.append(StoredBout(posture, start, end))
+        return out
+
+    def record_session(
+        self, wearer: str, *, key: str, at: datetime, routine: str, source: str
+    ) -> bool:
+        """Count one routine done (once per ``key``); True if new."""
+        row = {"wearer": wearer, "key": key, "at": at, "routine": routine, "source": source}
+        with self._begin("store session") as conn:
+            self._add_wearers(conn, [wearer])
+            return _wrote(conn, self._insert(SessionRow).on_conflict_do_nothing(), row)
+
+    def sessions_between(self, wearer: str, start: datetime, end: datetime) -> list[StoredSession]:
+        """Sessions of ``wearer`` in ``[start, end)``, earliest first."""
+        query = (
+            select(SessionRow.at, SessionRow.routine, SessionRow.source, SessionRow.key)
+            .where(SessionRow.wearer == wearer, SessionRow.at >= start, SessionRow.at < end)
+            .order_by(SessionRow.at)
+        )
+        with self._begin("read sessions") as conn:
+            return [StoredSession(*row) for row in conn.execute(query)]
+
+    def first_session(self, wearer: str) -> datetime | None:
+        """When the wearer's first session was, if any."""
+        query = select(SessionRow.at).where(SessionRow.wearer == wearer).order_by(SessionRow.at)
+        with self._begin("read sessions") as conn:
+            return conn.execute(query.limit(1)).scalar()
+
+    def add_push_subscription(self, wearer: str, endpoint: str, p256dh: str, auth: str) -> None:
+        """Store (or move to ``wearer``) a browser's push subscription."""
+        row = {
+            "endpoint": endpoint,
+            "wearer": wearer,
+            "p256dh": p256dh,
+            "auth": auth,
+            "created": datetime.now(UTC),
+        }
+        stmt = self._insert(PushSubscriptionRow)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["endpoint"],
+            set_={k: stmt.excluded[k] for k in ("wearer", "p256dh", "auth")},
+        )
+        with self._begin("store push subscription") as conn:
+            self._add_wearers(conn, [wearer])
+            conn.execute(stmt, row)
+
+    def push_subscriptions(self, wearer: str) -> list[StoredPushSubscription]:
+        """The wearer's web-push subscriptions."""
+        query = select(
+            PushSubscriptionRow.wearer,
+            PushSubscriptionRow.endpoint,
+            PushSubscriptionRow.p256dh,
+            PushSubscriptionRow.auth,
+        ).where(PushSubscriptionRow.wearer == wearer)
+        with self._begin("read push subscriptions") as conn:
+            return [StoredPushSubscription(*row) for row in conn.execute(query)]
+
+    def remove_push_subscription(self, endpoint: str) -> bool:
+        """Forget a subscription (the push service said it is gone); True if it existed."""
+        stmt = PushSubscriptionRow.__table__.delete().where(
+            PushSubscriptionRow.endpoint == endpoint
+        )
+        with self._begin("remove push subscription") as conn:
+            return _count(conn.execute(stmt)) > 0
+
+    def _rule_state(self, wearer: str, rule: str, **values: datetime | None) -> None:
+        row = {"wearer": wearer, "rule": rule, **values}
+        stmt = self._insert(RuleStateRow)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["wearer", "rule"], set_={k: stmt.excluded[k] for k in values}
+        )
+        with self._begin("store rule state") as conn:
+            self._add_wearers(conn, [wearer])
+            conn.execute(stmt, row)
 
     def _insert(self, model: type[Base]) -> Any:
         """A dialect-specific INSERT that has ``on_conflict_do_*``."""

@@ -71,21 +71,35 @@ def _problems(problems: tuple[Problem, ...]) -> Table:
 
 def _triggers(ruleset: RuleSet) -> Table:
     table = Table(title="Triggers")
-    for column in ("name", "when", "routine", "alternative", "repeat", "hours", "on"):
+    for column in ("name", "when", "routine", "alternative", "repeat", "hours", "limits", "on"):
         table.add_column(column, overflow="fold")
     for name, t in ruleset.triggers.items():
-        verb = "for" if t.kind is TriggerKind.ONGOING else "ended after"
+        if t.kind is TriggerKind.DAILY_TOTAL:
+            when = f"{t.posture} {t.min_minutes:g} min today"
+        else:
+            verb = "for" if t.kind is TriggerKind.ONGOING else "ended after"
+            when = f"{t.posture} {verb} {t.min_minutes:g} min"
         repeat = f"every {t.repeat.every_minutes:g} min x{t.repeat.max}" if t.repeat else ""
         hours = "; ".join(f"{d} {w}" for d, w in (t.work_hours or {}).items()) or "any time"
+        if t.quiet_hours:
+            hours += "; quiet " + "; ".join(f"{d} {w}" for d, w in t.quiet_hours.items())
+        if t.lunch:
+            hours += f"; lunch {t.lunch}"
         if t.timezone:
             hours += f" ({t.timezone})"
+        limits = []
+        if t.cooldown_minutes:
+            limits.append(f"cooldown {t.cooldown_minutes:g} min")
+        if t.max_per_day is not None:
+            limits.append(f"max {t.max_per_day}/day")
         table.add_row(
             name,
-            f"{t.posture} {verb} {t.min_minutes:g} min",
+            when,
             t.routine,
             t.alternative or "",
             repeat,
             hours,
+            ", ".join(limits),
             "yes" if t.enabled else "no",
         )
     return table

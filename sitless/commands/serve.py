@@ -35,4 +35,10 @@ def serve(
     except SitlessError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
-    uvicorn.run(app, host=settings.service.host, port=settings.service.port, log_level=log_level)
+    uvicorn.run(
+        app,
+        host=settings.service.host,
+        port=settings.service.port,
+        log_level=log_level,
+        **settings.service.uvicorn_tls,
+    )

@@ -12,14 +12,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from sitless.errors import WireError
-from sitless.wire.messages import Ack, Message, PostureEvent, Prompt, Status
+from sitless.wire.messages import Ack, Focus, Message, PostureEvent, Prompt, Status, WearerState
 from sitless.wire.topics import Kind, Topic, parse
 
-MODELS: dict[Kind, type[PostureEvent] | type[Status] | type[Prompt] | type[Ack]] = {
+MODELS: dict[
+    Kind,
+    type[PostureEvent] | type[Status] | type[Prompt] | type[Ack] | type[Focus] | type[WearerState],
+] = {
     Kind.POSTURE: PostureEvent,
     Kind.STATUS: Status,
     Kind.PROMPT: Prompt,
     Kind.ACK: Ack,
+    Kind.FOCUS: Focus,
+    Kind.STATE: WearerState,
 }
 MAX_PAYLOAD = 256 * 1024
 

@@ -118,19 +118,72 @@ class Prompt(_Envelope):
     bout_start: AwareDatetime
     at: AwareDatetime
     answer_within_s: Annotated[float, Field(ge=0)] = 600.0
+    why: str | None = Field(None, description="Why this routine, now (one or two sentences).")
+    dose: str | None = Field(None, description="How long and how often.")
+    cues: tuple[str, ...] | None = Field(None, description="Form cues, e.g. 'core engaged'.")
+    easier: str | None = Field(None, description="An easier variant.")
+    harder: str | None = Field(None, description="A harder variant.")
+    alternative: str | None = Field(
+        None, description="Routine offered if the wearer answers cant_stand (seated)."
+    )
 
 
 class Ack(_DeviceMessage):
-    """The wearer's answer to a prompt."""
+    """The wearer's answer to a prompt.
+
+    ``done``: did it; ``snooze``: ask again in ``snooze_min`` minutes (default 10), or
+    with ``snooze_until: tomorrow`` not before the next local day; ``dismiss``: not this
+    time; ``cant_stand``: cannot get up now, send the seated alternative.
+    """
 
     type: Literal["ack"] = "ack"
     prompt_id: str
     action: Literal["done", "snooze", "dismiss", "cant_stand"]
     snooze_min: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+    snooze_until: Literal["tomorrow"] | None = Field(
+        None, description="With action snooze: no prompt of this rule until the next day."
+    )
     at: AwareDatetime
 
 
-Message = PostureEvent | Status | Prompt | Ack
+class Focus(_Envelope):
+    """The wearer does not want to be interrupted (a focus app, a car, a meeting room).
+
+    Last one wins (by ``at``); ``mode: off`` ends focus early. ``reason: transport``
+    always suppresses: nobody should be asked to stand up while driving.
+    """
+
+    type: Literal["focus"] = "focus"
+    mode: Literal["defer", "suppress", "off"] = Field(
+        description="defer: hold prompts until it ends; suppress: drop them; off: end focus."
+    )
+    until: AwareDatetime | None = Field(None, description="When it ends; needed unless off.")
+    reason: str = Field("focus", max_length=32, description="focus, transport, ...")
+    at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _until_unless_off(self) -> Focus:
+        if self.mode != "off" and self.until is None:
+            raise ValueError("until is required unless mode is off")
+        return self
+
+
+class WearerState(_Envelope):
+    """The wearer's current state as the service sees it (retained; Home Assistant reads it)."""
+
+    type: Literal["state"] = "state"
+    posture: Posture
+    bout_min: float = Field(description="Minutes in the current posture.")
+    sitting_today_min: float | None = Field(None, description="Sitting minutes, local day.")
+    last_prompt: str | None = Field(None, description="Title of the last prompt.")
+    last_prompt_at: AwareDatetime | None = None
+    last_outcome: str | None = Field(
+        None, description="movement, done, snooze, dismiss, cant_stand, ignored, or open."
+    )
+    at: AwareDatetime
+
+
+Message = PostureEvent | Status | Prompt | Ack | Focus | WearerState
 
 
 def prompt_id(wearer: str, rule: str, bout_start: datetime, repeat: int) -> str:

@@ -1,6 +1,7 @@
 """MQTT topics of the wire contract, built and parsed here and nowhere else.
 
-``sitless/v1/<wearer>/<kind>`` with kind one of posture, status, prompt, ack, raw;
+``sitless/v1/<wearer>/<kind>`` with kind one of posture, status, prompt, ack, raw, focus,
+state;
 rejected input goes to ``sitless/v1/_dead``.
 """
 
@@ -25,6 +26,8 @@ class Kind(StrEnum):
     PROMPT = "prompt"
     ACK = "ack"
     RAW = "raw"
+    FOCUS = "focus"
+    STATE = "state"
 
 
 class Topic(NamedTuple):

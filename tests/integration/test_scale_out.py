@@ -35,13 +35,25 @@ async def test_shared_subscription_splits_events_and_still_prompts_once(
             await publisher.wait_connected(10)
             seq, t = 0, MONDAY_9
             while t < MONDAY_9 + timedelta(minutes=50):  # sitting, 30 s a message
-                event = PostureEvent(wearer="ann", device="d", seq=seq, start=t,
-                                     postures=("sitting",) * 30, since=MONDAY_9)
+                event = PostureEvent(
+                    wearer="ann",
+                    device="d",
+                    seq=seq,
+                    start=t,
+                    postures=("sitting",) * 30,
+                    since=MONDAY_9,
+                )
                 await publisher.publish(topic("ann", Kind.POSTURE), encode(event))
                 seq, t = seq + 1, t + timedelta(seconds=30)
-            stand = PostureEvent(wearer="ann", device="d", seq=seq, start=t,
-                                 postures=("standing",) * 30, since=t,
-                                 prior=Bout(posture="sitting", start=MONDAY_9))
+            stand = PostureEvent(
+                wearer="ann",
+                device="d",
+                seq=seq,
+                start=t,
+                postures=("standing",) * 30,
+                since=t,
+                prior=Bout(posture="sitting", start=MONDAY_9),
+            )
             await publisher.publish(topic("ann", Kind.POSTURE), encode(stand))
         for _ in range(100):
             received = [r.metrics.get("received", Kind.POSTURE) for r in runtimes]

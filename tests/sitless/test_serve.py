@@ -22,10 +22,19 @@ def test_serve_starts_from_config_and_environment_and_reports_healthy(
     port = free_port()
     config = tmp_path / "sitless.toml"
     config.write_text(f'[service]\ndatabase_url = "sqlite:///{tmp_path}/var/s.db"\nport = 1\n')
-    env = {**os.environ, "SITLESS_MQTT__URL": f"mqtt://127.0.0.1:{mosquitto.port}",
-           "SITLESS_SERVICE__PORT": str(port), "SITLESS_SERVICE__CLIENT_ID": tmp_path.name}
-    proc = subprocess.Popen([*SERVE, "--config", str(config)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "SITLESS_MQTT__URL": f"mqtt://127.0.0.1:{mosquitto.port}",
+        "SITLESS_SERVICE__PORT": str(port),
+        "SITLESS_SERVICE__CLIENT_ID": tmp_path.name,
+    }
+    proc = subprocess.Popen(
+        [*SERVE, "--config", str(config)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         health = None
         for _ in range(100):
@@ -48,8 +57,13 @@ def test_serve_starts_from_config_and_environment_and_reports_healthy(
 def test_serve_refuses_a_bad_config_listing_every_problem(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text('[service]\ntimezone = "Nowhere/Land"\nport = 70000\n')
-    done = subprocess.run([*SERVE, "--config", str(config)], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "SITLESS_MQTT__URL": "ftp://x"})
+    done = subprocess.run(
+        [*SERVE, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "SITLESS_MQTT__URL": "ftp://x"},
+    )
     assert done.returncode == 2
     assert "3 problem(s)" in done.stderr
     for needle in ("service.timezone", "service.port", "mqtt.url"):

@@ -1,0 +1,1 @@
+/tmp/ir.sh: line 7: 11: Bad file descriptor
