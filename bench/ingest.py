@@ -32,7 +32,12 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def payloads(events: int, wearers: int) -> list[tuple[str, bytes]]:
-    """Realistic posture events: each wearer sitting, 5 epochs per message."""
+    """Realistic posture events: each wearer sitting, 5 epochs per message.
+
+    Every bout began 15 minutes before the first message, as in a service that has been
+    running: a new bout (which settles prompts in the store) happens a few times an hour
+    per wearer, not on every wearer's first message.
+    """
     out = []
     for i in range(events):
         w, k = i % wearers, i // wearers
@@ -43,7 +48,7 @@ def payloads(events: int, wearers: int) -> list[tuple[str, bytes]]:
             seq=k,
             start=start,
             postures=("sitting",) * 5,
-            since=T0,
+            since=T0 - timedelta(minutes=15),
         )
         out.append((topic(event.wearer, Kind.POSTURE), encode(event)))
     return out

@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from service.auth.tokens import digest, new_token, well_formed
 from service.store.access import AccessStore, Role
 from service.store.sql import SqlStore
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'sitless.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    store = SqlStore(url)
-    store.create_all()
-    yield store
-    store.close()
 
 
 def test_a_token_is_found_by_its_digest_only_and_revoked_only_by_its_user(

@@ -3,12 +3,8 @@ snapshots that rebuild a wearer's context after a restart (SQLite and PostgreSQL
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import pytest
 
 from service.context.cache import Contexts, snapshot_since
 from service.store.sql import BoutUpdate, SqlStore
@@ -18,18 +14,6 @@ from sitless.wire.posture import Posture
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'sitless.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    store = SqlStore(url)
-    store.create_all()
-    yield store
-    store.close()
 
 
 def prompt(wearer: str, rule: str, bout_start: datetime, repeat: int, at: datetime) -> Prompt:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,18 +15,6 @@ from sitless.wire.posture import Posture
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'sitless.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    store = SqlStore(url)
-    store.create_all()
-    yield store
-    store.close()
 
 
 def make_prompt(
