@@ -105,7 +105,10 @@ class Feed:
         if times.size == 0:
             return None
         last = float(times[-1])
-        while not self._done and (self._a.shape[0] == 0 or self._end() <= last):
+        # Nearest sample: ``last`` needs the sample half a period past it loaded too.
+        while not self._done and (
+            self._a.shape[0] == 0 or self._end() <= last + 0.5 / self.rate_hz
+        ):
             try:
                 chunk = next(self._chunks)
             except StopIteration:

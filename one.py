@@ -1,1 +1,0 @@
-/tmp/ir.sh: line 7: 11: Bad file descriptor
