@@ -243,7 +243,7 @@ class Collector:
             wearer=self.wearer,
             device=self.device,
             seq=seq,
-            state=state,  # type: ignore[arg-type]
+            state=state,  # type: ignore[arg-type,unused-ignore]
             at=at or self.progress.data_end or self.t0,
             sensor=self.source.name,
             battery_pct=self._battery_pct,

@@ -34,6 +34,7 @@ from sqlalchemy import (
     UniqueConstraint,
     case,
     create_engine,
+    delete,
     event,
     literal_column,
     select,
@@ -735,9 +736,7 @@ class SqlStore:
 
     def remove_push_subscription(self, endpoint: str) -> bool:
         """Forget a subscription (the push service said it is gone); True if it existed."""
-        stmt = PushSubscriptionRow.__table__.delete().where(
-            PushSubscriptionRow.endpoint == endpoint
-        )
+        stmt = delete(PushSubscriptionRow).where(PushSubscriptionRow.endpoint == endpoint)
         with self._begin("remove push subscription") as conn:
             return _count(conn.execute(stmt)) > 0
 
