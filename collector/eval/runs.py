@@ -1,7 +1,7 @@
 """One labelled recording through our classifier, or through the baseline, and scored.
 
 Our classifier is fed exactly as the collector feeds it: a fresh ``PostureClassifier``
-at the file's rate, no calibration given, samples in order in one-minute chunks (the
+at the file's rate, no calibration given, samples in order in five-minute chunks (the
 epochs do not depend on the chunking), then ``flush``.
 """
 
@@ -18,12 +18,10 @@ from numpy.typing import NDArray
 from collector.eval import baseline
 from collector.eval.score import Score, predictions
 from collector.eval.truth import MARGIN_S, Truth, read_truth
-from collector.posture import Epoch, PostureClassifier
+from collector.posture import FILE_CHUNK_S, Epoch, PostureClassifier
 from collector.sources import Replay
 
 Array = NDArray[np.float64]
-# Feed a minute at a time, as ``sitless classify`` does.
-CHUNK_S = 60.0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -61,7 +59,7 @@ def load(path: Path, *, margin_s: float = MARGIN_S) -> Recording:
         FrameError: a bad file, naming file and line.
     """
     source = Replay(path)
-    chunks = list(source.chunks(CHUNK_S))
+    chunks = list(source.chunks(FILE_CHUNK_S))
     t = np.concatenate([c.t for c in chunks])
     accel = np.concatenate([c.accel_g for c in chunks])
     return Recording(
@@ -73,7 +71,7 @@ def run_ours(rec: Recording, progress: Callable[[float], None] | None = None) ->
     """Our streaming classifier over the recording; ``progress`` gets the share done."""
     started = time.perf_counter()
     clf = PostureClassifier(rec.rate_hz)
-    step = max(1, round(CHUNK_S * rec.rate_hz))
+    step = max(1, round(FILE_CHUNK_S * rec.rate_hz))
     epochs: list[Epoch] = []
     for lo in range(0, rec.samples, step):
         hi = min(lo + step, rec.samples)

@@ -18,6 +18,6 @@ three-vector arithmetic the per-epoch stages share.
 
 from collector.posture.calibrate import Calibration
 from collector.posture.epochs import Epoch
-from collector.posture.pipeline import LOOKAHEAD_S, PostureClassifier
+from collector.posture.pipeline import FILE_CHUNK_S, LOOKAHEAD_S, PostureClassifier
 
-__all__ = ["LOOKAHEAD_S", "Calibration", "Epoch", "PostureClassifier"]
+__all__ = ["FILE_CHUNK_S", "LOOKAHEAD_S", "Calibration", "Epoch", "PostureClassifier"]

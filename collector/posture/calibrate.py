@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,7 @@ from collector.posture.vectors import (
     across,
     angle_deg,
     blend,
+    blend_unit,
     cos_deg,
     dot,
     norm,
@@ -71,6 +73,7 @@ SWING_EPOCHS = 8
 # REFRESH_UPDATES of them (and at once after a change of axis).
 SWING_REFRESH_EPOCHS = 16
 REFRESH_UPDATES = 8
+_UP_KEEP = 1.0 - UP_RATE
 # Standing: still (Acti4's 0.1 g) and within 35 degrees of the gait axis -- the gait
 # mean leans up to 27 degrees forward of quiet standing on stairs, and seated thighs
 # read 41 degrees or more from it even in a loose trouser pocket (MotionSense).
@@ -109,11 +112,20 @@ class Calibration:
     forward_signed: bool = True
 
     def __post_init__(self) -> None:
-        up = unit(self.up)
+        up, forward = _axes(self.up, self.forward)
         object.__setattr__(self, "up", up)
-        if self.forward is not None:
-            fwd = unit(self.forward)
-            object.__setattr__(self, "forward", unit(across(fwd, up)))
+        object.__setattr__(self, "forward", forward)
+
+    @classmethod
+    def of(cls, up: Vector, forward: Vector | None, forward_signed: bool) -> Calibration:
+        """``Calibration(up, forward, forward_signed)``, built faster (the classifier
+        rebuilds its calibration every few epochs)."""
+        out: Calibration = _new_calibration(cls)
+        norm_up, norm_forward = _axes(up, forward)
+        _set_up(out, norm_up)
+        _set_forward(out, norm_forward)
+        _set_signed(out, forward_signed)
+        return out
 
     @classmethod
     def from_standing(cls, accel_g: ArrayLike) -> Calibration:
@@ -147,6 +159,32 @@ class Calibration:
         return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
 
 
+def _axes(up: Iterable[float], forward: Iterable[float] | None) -> tuple[Vector, Vector | None]:
+    """``up`` as a unit vector, and ``forward`` made a unit vector orthogonal to it
+    (``unit``, ``across`` and ``unit`` again, written out: this runs at every rebuild).
+
+    Raises:
+        ValueError: a zero, infinite or NaN direction.
+    """
+    u0, u1, u2 = unit(up)
+    if forward is None:
+        return (u0, u1, u2), None
+    f0, f1, f2 = unit(forward)
+    k = f0 * u0 + f1 * u1 + f2 * u2
+    x, y, z = f0 - k * u0, f1 - k * u1, f2 - k * u2
+    size = math.sqrt(x * x + y * y + z * z)
+    if not size > 0 or not math.isfinite(size):
+        raise ValueError(f"not a usable direction: {(x, y, z)!r}")
+    return (u0, u1, u2), (x / size, y / size, z / size)
+
+
+# See ``Calibration.of``: the slots filled through their descriptors.
+_new_calibration = object.__new__
+_set_up = vars(Calibration)["up"].__set__
+_set_forward = vars(Calibration)["forward"].__set__
+_set_signed = vars(Calibration)["forward_signed"].__set__
+
+
 def _vector(v: Vector | ArrayLike) -> Vector:
     if isinstance(v, tuple) and len(v) == 3:
         return (float(v[0]), float(v[1]), float(v[2]))
@@ -162,6 +200,26 @@ class Calibrator:
         adapt: keep learning from gait, standing and sitting; False pins ``initial``.
     """
 
+    __slots__ = (
+        "_boot",
+        "_cached",
+        "_gait_up",
+        "_initial",
+        "_line",
+        "_prior_forward",
+        "_prior_signed",
+        "_rival",
+        "_sit",
+        "_sit_n",
+        "_stale",
+        "_stand",
+        "_stand_n",
+        "_swing",
+        "_swing_n",
+        "_updates",
+        "adapt",
+    )
+
     def __init__(self, initial: Calibration | None = None, *, adapt: bool = True) -> None:
         self.adapt = adapt
         self._initial = initial
@@ -172,6 +230,11 @@ class Calibrator:
         self._stand_n = STAND_EPOCHS if initial else 0
         self._prior_forward = initial.forward if initial else None
         self._prior_signed = initial.forward_signed if initial else True
+        self._swing: tuple[float, ...]
+        self._swing_n: int
+        self._line: Vector | None
+        self._sit: Vector
+        self._sit_n: int
         self._reset_across()
         self._cached: Calibration | None = initial
         self._updates = 0
@@ -201,26 +264,127 @@ class Calibrator:
 
     def observe(self, f: Features) -> None:
         """Learn from one epoch's features (call once per epoch, in order)."""
-        if not self.adapt or f.n < 4 or not math.isfinite(f.intensity_g):
+        if f.n >= 4 and math.isfinite(f.intensity_g):
+            self._run((True,), (f.gait_like,), (f.direction,), (f.cov_g2,), (f.intensity_g,), None)
+
+    def observe_epoch(
+        self, gait_like: bool, direction: Vector, cov_g2: Sequence[float], intensity_g: float
+    ) -> None:
+        """``observe`` on an epoch's fields, for a window of 4 samples or more."""
+        self._run((True,), (gait_like,), (direction,), (cov_g2,), (intensity_g,), None)
+
+    def observe_run(
+        self,
+        learn: Sequence[bool],
+        gait_like: Sequence[bool],
+        directions: Sequence[Vector],
+        covs: Sequence[Sequence[float]],
+        intensity_g: Sequence[float],
+    ) -> list[Calibration | None]:
+        """Consecutive epochs: each one observed, then the calibration that decides it.
+
+        The same as, per epoch, ``observe_epoch`` when ``learn`` says so, then reading
+        ``calibration``. ``covs`` is read for gait epochs only.
+        """
+        out: list[Calibration | None] = []
+        self._run(learn, gait_like, directions, covs, intensity_g, out)
+        return out
+
+    def _run(
+        self,
+        learn: Sequence[bool],
+        gait_like: Sequence[bool],
+        directions: Sequence[Vector],
+        covs: Sequence[Sequence[float]],
+        intensity_g: Sequence[float],
+        out: list[Calibration | None] | None,
+    ) -> None:
+        """Learn from consecutive epochs (those ``learn`` marks); with ``out``, append
+        the calibration as it stands after each. One loop, the common cases written
+        out: it runs for every epoch of every recording."""
+        adapt = self.adapt
+        for i, use in enumerate(learn):
+            if use and adapt:
+                if not gait_like[i]:
+                    self._still(directions[i], intensity_g[i])
+                elif self._gait_up is None:
+                    self._boot_gait(directions[i])
+                else:
+                    # Gait along the known axis, written out (the common case).
+                    dx, dy, dz = direction = directions[i]
+                    gx, gy, gz = self._gait_up
+                    upness = dx * gx + dy * gy + dz * gz
+                    if abs(upness) < _AGREE_COS:
+                        self._rival_gait(direction)
+                    else:
+                        if self._rival:
+                            self._rival.clear()
+                        # ``blend_unit(gait_up, aligned, UP_RATE)`` (the same arithmetic).
+                        if not upness >= 0:
+                            dx, dy, dz = dx * -1, dy * -1, dz * -1
+                        x = _UP_KEEP * gx + UP_RATE * dx
+                        y = _UP_KEEP * gy + UP_RATE * dy
+                        z = _UP_KEEP * gz + UP_RATE * dz
+                        size = math.sqrt(x * x + y * y + z * z)
+                        if not size > 0 or not math.isfinite(size):
+                            raise ValueError(f"not a usable direction: {(x, y, z)!r}")
+                        self._gait_up = (x / size, y / size, z / size)
+                        self._learn_swing(covs[i])
+                        self._updates += 1
+            if out is not None:
+                if self._stale or self._updates >= REFRESH_UPDATES:
+                    self._cached = self._build()
+                    self._updates = 0
+                    self._stale = False
+                out.append(self._cached)
+
+    def _learn_swing(self, cov: Sequence[float]) -> None:
+        """Average the gait motion's covariance, normalised, for the forward line."""
+        trace = cov[0] + cov[1] + cov[2]
+        if not trace > 0:
             return
-        direction = f.direction
-        if f.gait_like:
-            self._gait(direction, f.cov_g2)
-            return
+        k = SWING_RATE / trace
+        keep = 1 - SWING_RATE
+        s0, s1, s2, s3, s4, s5 = self._swing
+        c0, c1, c2, c3, c4, c5 = cov
+        self._swing = (
+            keep * s0 + k * c0,
+            keep * s1 + k * c1,
+            keep * s2 + k * c2,
+            keep * s3 + k * c3,
+            keep * s4 + k * c4,
+            keep * s5 + k * c5,
+        )
+        self._swing_n += 1
+        if self._line is None or self._swing_n % SWING_REFRESH_EPOCHS == 0:
+            self._line = self._swing_line()
+        if self._swing_n == SWING_EPOCHS:
+            self._stale = True
+
+    def _still(self, direction: Vector, intensity_g: float) -> None:
         # Evidence for a (new) long axis must come from unbroken gait: a few gait-like
         # seconds of rowing or fidgeting must not add up to a re-calibration.
-        self._boot.clear()
-        self._rival.clear()
-        ref = self._reference()
-        if ref is None or f.intensity_g >= STAND_STILL_G:
+        if self._boot:
+            self._boot.clear()
+        if self._rival:
+            self._rival.clear()
+        if intensity_g >= STAND_STILL_G:
             return
-        upness = dot(ref, direction)
-        if abs(upness) >= _STAND_COS and (
-            self._gait_up is None or abs(dot(self._gait_up, direction)) >= _STAND_COS
-        ):
-            self._standing(direction, ref)
-        elif 0 <= upness <= _SIT_MIN_COS and f.intensity_g < SIT_STILL_G:
-            self._sitting(direction, ref)
+        stand = self._stand
+        ref = stand if stand is not None and self._stand_n >= STAND_EPOCHS else self._gait_up
+        if ref is None:
+            return
+        dx, dy, dz = direction
+        upness = ref[0] * dx + ref[1] * dy + ref[2] * dz
+        if abs(upness) >= _STAND_COS:
+            gait_up = self._gait_up
+            if gait_up is None or (
+                abs(gait_up[0] * dx + gait_up[1] * dy + gait_up[2] * dz) >= _STAND_COS
+            ):
+                self._standing(direction, upness)
+                return
+        if 0 <= upness <= _SIT_MIN_COS and intensity_g < SIT_STILL_G:
+            self._sitting(direction, ref, upness)
 
     def _reference(self) -> Vector | None:
         if self._stand is not None and self._stand_n >= STAND_EPOCHS:
@@ -230,63 +394,41 @@ class Calibrator:
     def _reset_across(self) -> None:
         self._swing = (0.0,) * 6
         self._swing_n = 0
-        self._line: Vector | None = None
-        self._sit: Vector = (0.0, 0.0, 0.0)
+        self._line = None
+        self._sit = (0.0, 0.0, 0.0)
         self._sit_n = 0
 
-    def _gait(self, direction: Vector, cov: tuple[float, ...]) -> None:
-        if self._gait_up is None:
-            self._boot.append(direction)
-            if len(self._boot) == BOOT_EPOCHS and _concentrated(self._boot):
-                self._adopt(_mean(self._boot))
-            return
-        upness = dot(direction, self._gait_up)
-        if abs(upness) < _AGREE_COS:
-            self._rival.append(direction)
-            if len(self._rival) == RIVAL_EPOCHS and _concentrated(self._rival):
-                self._adopt(_mean(self._rival))
-            return
-        self._rival.clear()
-        aligned = direction if upness >= 0 else scale(direction, -1)
-        self._gait_up = unit(blend(self._gait_up, aligned, UP_RATE))
-        trace = cov[0] + cov[1] + cov[2]
-        if trace > 0:
-            k = SWING_RATE / trace
-            keep = 1 - SWING_RATE
-            s0, s1, s2, s3, s4, s5 = self._swing
-            c0, c1, c2, c3, c4, c5 = cov
-            self._swing = (
-                keep * s0 + k * c0,
-                keep * s1 + k * c1,
-                keep * s2 + k * c2,
-                keep * s3 + k * c3,
-                keep * s4 + k * c4,
-                keep * s5 + k * c5,
-            )
-            self._swing_n += 1
-            if self._line is None or self._swing_n % SWING_REFRESH_EPOCHS == 0:
-                self._line = self._swing_line()
-            if self._swing_n == SWING_EPOCHS:
-                self._stale = True
-        self._updates += 1
+    def _boot_gait(self, direction: Vector) -> None:
+        self._boot.append(direction)
+        if len(self._boot) == BOOT_EPOCHS and _concentrated(self._boot):
+            self._adopt(_mean(self._boot))
 
-    def _standing(self, direction: Vector, ref: Vector) -> None:
-        aligned = direction if dot(direction, ref) >= 0 else scale(direction, -1)
+    def _rival_gait(self, direction: Vector) -> None:
+        self._rival.append(direction)
+        if len(self._rival) == RIVAL_EPOCHS and _concentrated(self._rival):
+            self._adopt(_mean(self._rival))
+
+    def _standing(self, direction: Vector, upness: float) -> None:
+        """Standing still: ``upness`` is ``direction`` along the current reference."""
+        aligned = direction if upness >= 0 else scale(direction, -1)
         if self._stand is None or self._stand_n == 0:
             self._stand = aligned
         else:
-            self._stand = unit(blend(self._stand, aligned, STAND_RATE))
+            self._stand = blend_unit(self._stand, aligned, STAND_RATE)
         self._stand_n += 1
         if self._stand_n == STAND_EPOCHS:
             self._stale = True
         self._updates += 1
 
-    def _sitting(self, direction: Vector, up: Vector) -> None:
-        side = across(direction, up)
-        size = norm(side)
+    def _sitting(self, direction: Vector, up: Vector, upness: float) -> None:
+        """Sitting still: ``upness`` is ``direction`` along ``up``."""
+        dx, dy, dz = direction
+        x, y, z = dx - upness * up[0], dy - upness * up[1], dz - upness * up[2]
+        size = math.sqrt(x * x + y * y + z * z)
         if size < 1e-6:
             return
-        side = scale(side, 1 / size)
+        k = 1 / size
+        side = (x * k, y * k, z * k)
         line = self._forward_line()
         if line is not None:
             if abs(dot(side, line)) < SIGN_VOTE_COS:
@@ -324,15 +466,42 @@ class Calibrator:
         return self._prior_forward
 
     def _swing_line(self) -> Vector | None:
+        """The main axis of the averaged gait motion across the long axis.
+
+        The largest-eigenvalue eigenvector of the swing matrix projected across
+        ``up``, found in closed form in that plane: the principal axis of the 2x2
+        matrix the swing makes on an orthonormal pair across ``up``.
+        """
         if self._gait_up is None:
             return None
         xx, yy, zz, xy, xz, yz = self._swing
-        swing = np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
-        up = np.asarray(self._gait_up)
-        project = np.eye(3) - np.outer(up, up)
-        _, vectors = np.linalg.eigh(project @ swing @ project)
-        x, y, z = (float(v) for v in vectors[:, -1])
-        return (x, y, z)
+        u0, u1, u2 = self._gait_up
+        # A pair of unit vectors across up, from the sensor axis least along it.
+        if abs(u0) <= abs(u1) and abs(u0) <= abs(u2):
+            p0, p1, p2 = 1.0 - u0 * u0, -u0 * u1, -u0 * u2
+        elif abs(u1) <= abs(u2):
+            p0, p1, p2 = -u1 * u0, 1.0 - u1 * u1, -u1 * u2
+        else:
+            p0, p1, p2 = -u2 * u0, -u2 * u1, 1.0 - u2 * u2
+        size = math.sqrt(p0 * p0 + p1 * p1 + p2 * p2)
+        p0, p1, p2 = p0 / size, p1 / size, p2 / size
+        q0, q1, q2 = u1 * p2 - u2 * p1, u2 * p0 - u0 * p2, u0 * p1 - u1 * p0
+        # The swing matrix applied to each, and the 2x2 matrix [[a, b], [b, c]].
+        sp0, sp1, sp2 = (
+            xx * p0 + xy * p1 + xz * p2,
+            xy * p0 + yy * p1 + yz * p2,
+            xz * p0 + yz * p1 + zz * p2,
+        )
+        a = p0 * sp0 + p1 * sp1 + p2 * sp2
+        b = q0 * sp0 + q1 * sp1 + q2 * sp2
+        c = (
+            q0 * (xx * q0 + xy * q1 + xz * q2)
+            + q1 * (xy * q0 + yy * q1 + yz * q2)
+            + q2 * (xz * q0 + yz * q1 + zz * q2)
+        )
+        angle = 0.5 * math.atan2(2.0 * b, a - c)
+        cos, sin = math.cos(angle), math.sin(angle)
+        return (cos * p0 + sin * q0, cos * p1 + sin * q1, cos * p2 + sin * q2)
 
     def _build(self) -> Calibration | None:
         up = self._reference()
@@ -356,7 +525,7 @@ class Calibrator:
                 forward, signed = line, False
         elif self._sit_n and norm(sit) > 1e-6:
             forward = sit
-        return Calibration(up=up, forward=forward, forward_signed=signed)
+        return Calibration.of(up, forward, signed)
 
 
 def _mean(directions: deque[Vector]) -> Vector:

@@ -43,10 +43,16 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+from numpy.typing import NDArray
+
 from collector.posture.calibrate import Calibration
 from collector.posture.features import Features
 from collector.posture.vectors import Vector, cos_deg, dot
 from sitless.wire.posture import Posture
+
+Array = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
 
 UPRIGHT_MAX_DEG = 45.0
 FLEXED_DEG = 25.0
@@ -106,15 +112,54 @@ def decide(
     if f.gait_like or f.stepping:
         return Posture.RUNNING if running(f) else Posture.WALKING
     pedals = f.pedalling_like or (pedalling is True and f.intensity_g >= CADENCE_MOVING_G)
+    return posed(f.direction, calibration, pedals, still_without_axes)
+
+
+def running_mask(intensity_g: Array, rhythm_hz: Array) -> BoolArray:
+    """``running`` for many epochs at once."""
+    stride = (rhythm_hz >= RUNNING_STRIDE_HZ[0]) & (rhythm_hz <= RUNNING_STRIDE_HZ[1])
+    out: BoolArray = (intensity_g >= VIGOROUS_G) | ((intensity_g >= RUNNING_G) & stride)
+    return out
+
+
+def posed(
+    direction: Vector,
+    calibration: Calibration | None,
+    pedals: bool,
+    still_without_axes: Posture = Posture.UNKNOWN,
+) -> Posture:
+    """The posture of a usable epoch that is not stepping, from the thigh's angle.
+
+    Args:
+        direction: gravity's direction in sensor axes (unit).
+        calibration: the thigh's axes, None while unknown.
+        pedals: the thigh pedals (rule 4), by its own motion or a cadence sensor.
+        still_without_axes: what a posture that needs the axes is called without them.
+    """
     if calibration is None:
         return Posture.CYCLING if pedals else still_without_axes
-    direction = f.direction
-    up = upness(calibration, direction)
+    # ``upness`` and ``seated_angle``, written out: this runs for most epochs.
+    dx, dy, dz = direction
+    ux, uy, uz = calibration.up
+    along = ux * dx + uy * dy + uz * dz
+    up = -along if along < -_UPRIGHT_COS else along
     if pedals and up <= _PEDAL_COS:
         return Posture.CYCLING
-    if not seated_angle(calibration, direction, up):
+    forward = calibration.forward
+    if forward is None:
+        return Posture.SITTING if up <= _UPRIGHT_COS else Posture.STANDING
+    fx, fy, fz = forward
+    if up > _LEAN_COS and abs(fx * dx + fy * dy + fz * dz) < _FLEXED_TAN * abs(up):
         return Posture.STANDING
-    if calibration.roll_deg(direction) >= LYING_ROLL_DEG:
+    # ``Calibration.roll_deg``, written out.
+    sx, sy, sz = dx - along * ux, dy - along * uy, dz - along * uz
+    size = math.sqrt(sx * sx + sy * sy + sz * sz)
+    if size < 1e-9:
+        return Posture.SITTING
+    cos = (sx * fx + sy * fy + sz * fz) / size
+    if not calibration.forward_signed:
+        cos = abs(cos)
+    if math.degrees(math.acos(max(-1.0, min(1.0, cos)))) >= LYING_ROLL_DEG:
         return Posture.LYING
     return Posture.SITTING
 

@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from collector.posture.calibrate import Calibration
 from collector.posture.features import MOVING_G, Features
-from collector.posture.vectors import Vector, across, blend, cos_deg, dot, norm, unit
+from collector.posture.vectors import Vector, across, blend_unit, cos_deg, dot, norm, unit
 
 # Epoch directions within this angle belong to one cluster.
 JOIN_DEG = 25.0
@@ -79,26 +80,103 @@ class Cluster:
 class StillClusters:
     """The cold-start guess of which still posture is upright (see the module docstring)."""
 
+    __slots__ = (
+        "_cached",
+        "_dirty",
+        "_recent",
+        "_recent_x",
+        "_recent_y",
+        "_recent_z",
+        "_same",
+        "clusters",
+        "upright",
+    )
+
     def __init__(self) -> None:
         self.clusters: list[Cluster] = []
         self.upright: int | None = None
-        self._recent: deque[tuple[int, Vector]] = deque(maxlen=SWAY_EPOCHS)
+        # The clusters of the latest still epochs, and their own 1-s mean directions.
+        self._recent: deque[int] = deque(maxlen=SWAY_EPOCHS)
+        self._recent_x: deque[float] = deque(maxlen=SWAY_EPOCHS)
+        self._recent_y: deque[float] = deque(maxlen=SWAY_EPOCHS)
+        self._recent_z: deque[float] = deque(maxlen=SWAY_EPOCHS)
+        # How many of the latest entries of ``_recent`` share its last cluster.
+        self._same = 0
         self._cached: Calibration | None = None
         self._dirty = False
 
     def observe(self, f: Features) -> int | None:
         """Learn from one epoch; returns the cluster of a still epoch, else None."""
-        if f.n < 4 or not math.isfinite(f.intensity_g) or f.intensity_g >= MOVING_G:
-            self._recent.clear()
+        if f.n < 4:
+            self._forget_recent()
             return None
-        direction = f.direction
-        index = self._assign(direction)
-        x, y, z = f.epoch_mean_g
+        return self.observe_epoch(f.direction, f.epoch_mean_g, f.intensity_g)
+
+    def observe_epoch(
+        self, direction: Vector, epoch_mean_g: Vector, intensity_g: float
+    ) -> int | None:
+        """``observe`` on an epoch's fields, for a window of 4 samples or more."""
+        if not intensity_g < MOVING_G:
+            if self._recent:
+                self._forget_recent()
+            return None
+        # The nearest cluster within JOIN_DEG joins the epoch (this runs for every
+        # still epoch before the first walk, so it is written out); none starts one.
+        best, best_cos = -1, _JOIN_COS
+        dx, dy, dz = direction
+        for i, c in enumerate(self.clusters):
+            cx, cy, cz = c.centre
+            cos = cx * dx + cy * dy + cz * dz
+            if cos >= best_cos:
+                best, best_cos = i, cos
+        if best < 0:
+            index = self._found(direction)
+        else:
+            index = best
+            c = self.clusters[best]
+            c.epochs += 1
+            rate = 1 / c.epochs
+            if not rate > CENTRE_RATE:
+                rate = CENTRE_RATE
+            c.centre = blend_unit(c.centre, direction, rate)
+            if best == self.upright or (self.upright is not None and c.epochs % 10 == 0):
+                self._dirty = True
+        x, y, z = epoch_mean_g
         size = math.sqrt(x * x + y * y + z * z)
         if size > 0:
-            self._recent.append((index, (x / size, y / size, z / size)))
-            self._measure_sway()
+            if self._recent and self._recent[-1] == index:
+                self._same += 1
+            else:
+                self._same = 1
+            self._recent.append(index)
+            self._recent_x.append(x / size)
+            self._recent_y.append(y / size)
+            self._recent_z.append(z / size)
+            # Sway counts only over SWAY_EPOCHS in a row of one cluster.
+            if self._same >= SWAY_EPOCHS:
+                self._measure_sway(index)
         return index
+
+    def observe_run(
+        self,
+        learn: Sequence[bool],
+        directions: Sequence[Vector],
+        epoch_means: Sequence[Vector],
+        intensity_g: Sequence[float],
+    ) -> list[Calibration | None]:
+        """Consecutive epochs: each one observed (where ``learn`` says so), then the
+        calibration as it stands after it -- ``observe_epoch`` and ``calibration`` in
+        turn, in one loop."""
+        out: list[Calibration | None] = []
+        observe = self.observe_epoch
+        for i, use in enumerate(learn):
+            if use:
+                observe(directions[i], epoch_means[i], intensity_g[i])
+            if self._dirty:
+                self._cached = self._build()
+                self._dirty = False
+            out.append(self._cached)
+        return out
 
     @property
     def upright_cluster(self) -> Cluster | None:
@@ -124,49 +202,40 @@ class StillClusters:
             if abs(dot(c.centre, up.centre)) <= _APART_COS:
                 side = across(c.centre, up.centre)
                 if norm(side) > 1e-6:
-                    return Calibration(up=up.centre, forward=unit(side))
-        return Calibration(up=up.centre)
+                    return Calibration.of(up.centre, unit(side), True)
+        return Calibration.of(up.centre, None, True)
 
-    def _assign(self, direction: Vector) -> int:
-        best, best_cos = -1, _JOIN_COS
-        for i, c in enumerate(self.clusters):
-            cos = dot(c.centre, direction)
-            if cos >= best_cos:
-                best, best_cos = i, cos
-        if best < 0:
-            self.clusters.append(Cluster(direction, 1))
-            best = len(self.clusters) - 1
-            if self.upright is None and any(
-                abs(dot(c.centre, direction)) <= _APART_COS for c in self.clusters[:-1]
-            ):
-                self.upright = best
-            self._dirty = True
-            return best
-        c = self.clusters[best]
-        c.epochs += 1
-        c.centre = unit(blend(c.centre, direction, max(CENTRE_RATE, 1 / c.epochs)))
-        if best == self.upright or (self.upright is not None and c.epochs % 10 == 0):
-            self._dirty = True
-        return best
+    def _found(self, direction: Vector) -> int:
+        """Start a cluster at ``direction``; upright if it is the first far from the rest."""
+        self.clusters.append(Cluster(direction, 1))
+        index = len(self.clusters) - 1
+        if self.upright is None and any(
+            abs(dot(c.centre, direction)) <= _APART_COS for c in self.clusters[:-1]
+        ):
+            self.upright = index
+        self._dirty = True
+        return index
 
-    def _measure_sway(self) -> None:
-        if len(self._recent) < SWAY_EPOCHS:
-            return
-        index = self._recent[-1][0]
-        for i, _ in self._recent:
-            if i != index:
-                return
-        x = y = z = 0.0
-        for _, d in self._recent:
-            x += d[0]
-            y += d[1]
-            z += d[2]
+    def _forget_recent(self) -> None:
+        self._recent.clear()
+        self._recent_x.clear()
+        self._recent_y.clear()
+        self._recent_z.clear()
+
+    def _measure_sway(self, index: int) -> None:
+        # Summed one after the other, as a loop would.
+        x = sum(self._recent_x, 0.0)
+        y = sum(self._recent_y, 0.0)
+        z = sum(self._recent_z, 0.0)
         # For unit vectors d_i with mean vector m, the mean squared distance to m's
         # direction is 2 - 2|m|; for angles this small, distance is angle in radians.
         n = len(self._recent)
         length = math.sqrt(x * x + y * y + z * z) / n
-        rms = math.degrees(math.sqrt(max(2.0 - 2.0 * length, 0.0)))
-        sway = min(max(rms, SWAY_FLOOR_DEG), SWAY_CEILING_DEG)
+        spread = 2.0 - 2.0 * length
+        rms = math.degrees(math.sqrt(0.0 if spread < 0.0 else spread))
+        sway = SWAY_FLOOR_DEG if rms < SWAY_FLOOR_DEG else rms
+        if sway > SWAY_CEILING_DEG:
+            sway = SWAY_CEILING_DEG
         c = self.clusters[index]
         c.log_sway_sum += math.log(sway)
         c.sway_n += 1

@@ -20,6 +20,7 @@ its raw samples are dropped:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,7 @@ from sitless.wire.posture import Posture
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
 
 # The spectral features need nothing above 12.5 Hz (impacts are told by power above
 # 4 Hz, rhythm lives below 4 Hz): analyse at 25 Hz or the lowest integer fraction of
@@ -45,9 +47,40 @@ class Epoch:
     posture: Posture
 
 
+# A frozen dataclass sets each field through ``object.__setattr__``; filling the slots
+# through their descriptors gives the same object in about half the time, which matters
+# when every second of a recording becomes one.
+_new_epoch = object.__new__
+_set_start = vars(Epoch)["t_start"].__set__
+_set_end = vars(Epoch)["t_end"].__set__
+_set_posture = vars(Epoch)["posture"].__set__
+
+
+def make_epochs(indices: Iterable[tuple[int, Posture]], epoch_s: float) -> list[Epoch]:
+    """``Epoch(k * epoch_s, (k + 1) * epoch_s, posture)`` for each ``(k, posture)``."""
+    out = []
+    new, set_start, set_end, set_posture = _new_epoch, _set_start, _set_end, _set_posture
+    for k, posture in indices:
+        epoch = new(Epoch)
+        set_start(epoch, k * epoch_s)
+        set_end(epoch, (k + 1) * epoch_s)
+        set_posture(epoch, posture)
+        out.append(epoch)
+    return out
+
+
 def decimation(rate_hz: float) -> int:
     """How many consecutive samples make one analysis sample at this rate."""
     return max(1, math.floor(rate_hz / ANALYSIS_MIN_HZ + 1e-9))
+
+
+# Columns of ``EpochStore.stats``: the sample count, the sums of the three axes, the sums
+# of their products (xx, yy, zz, xy, xz, yz), and a one marking an epoch of the segment.
+# One row per epoch, so a window's totals are a sum of consecutive rows.
+COUNT, SUMS, PRODUCTS, PRESENT = 0, slice(1, 4), slice(4, 10), 10
+STAT_COLUMNS = 11
+# The products' axis pairs, in column order.
+_PAIRS = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
 
 
 class EpochStore:
@@ -56,9 +89,8 @@ class EpochStore:
     Attributes:
         base: index of the first epoch held.
         end: index after the last closed epoch.
-        counts: samples per epoch, ``counts[j - base]``.
-        sums: per epoch, the sum of each axis, shape (epochs, 3).
-        products: per epoch, sums of xx, yy, zz, xy, xz, yz, shape (epochs, 6).
+        stats: per epoch, the columns named above (``COUNT``, ``SUMS``, ``PRODUCTS``,
+            ``PRESENT``), shape (epochs, 11).
         rows: the decimated samples of all epochs held, in order, shape (rows, 3).
         row_start: where each epoch's decimated rows begin in ``rows`` (one more entry
             than epochs: the last is ``len(rows)``).
@@ -72,6 +104,9 @@ class EpochStore:
         self.decimation = decimation(self.rate_hz)
         self.analysis_hz = self.rate_hz / self.decimation
         self.first: int | None = None
+        self._scratch: Array = np.empty(0)
+        self._buffer_t: Array = np.empty(0)
+        self._buffer_a: Array = np.empty((0, 3))
         self._pending_t: Array = np.empty(0)
         self._pending_a: Array = np.empty((0, 3))
         self._clear(0)
@@ -79,11 +114,24 @@ class EpochStore:
     def _clear(self, base: int) -> None:
         self.base = base
         self.end = base
-        self.counts: IntArray = np.empty(0, dtype=np.int64)
-        self.sums: Array = np.empty((0, 3))
-        self.products: Array = np.empty((0, 6))
+        self.stats: Array = np.empty((0, STAT_COLUMNS))
         self.rows: Array = np.empty((0, 3))
         self.row_start: IntArray = np.zeros(1, dtype=np.int64)
+
+    @property
+    def counts(self) -> IntArray:
+        """Samples per epoch, ``counts[j - base]``."""
+        return self.stats[:, COUNT].astype(np.int64)
+
+    @property
+    def sums(self) -> Array:
+        """Per epoch, the sum of each axis, shape (epochs, 3)."""
+        return self.stats[:, SUMS]
+
+    @property
+    def products(self) -> Array:
+        """Per epoch, sums of xx, yy, zz, xy, xz, yz, shape (epochs, 6)."""
+        return self.stats[:, PRODUCTS]
 
     @property
     def open_index(self) -> int | None:
@@ -100,13 +148,28 @@ class EpochStore:
             self.first = math.floor(float(t[0]) / self.epoch_s)
             self._clear(self.first)
         if self._pending_t.size:
-            self._pending_t = np.concatenate([self._pending_t, t])
-            self._pending_a = np.concatenate([self._pending_a, accel_g])
+            # The open epoch's samples, then the new ones, in buffers kept between
+            # chunks (see ``_scratch``).
+            k, n = self._pending_t.size, self._pending_t.size + t.size
+            if self._buffer_t.size < n:
+                self._buffer_t = np.empty(max(n, 2 * self._buffer_t.size))
+                self._buffer_a = np.empty((self._buffer_t.size, 3))
+            buffer_t, buffer_a = self._buffer_t[:n], self._buffer_a[:n]
+            buffer_t[:k] = self._pending_t
+            buffer_t[k:] = t
+            buffer_a[:k] = self._pending_a
+            buffer_a[k:] = accel_g
+            self._pending_t, self._pending_a = buffer_t, buffer_a
         else:
             self._pending_t = np.asarray(t, dtype=np.float64)
             self._pending_a = np.asarray(accel_g, dtype=np.float64)
         open_index = math.floor(float(self._pending_t[-1]) / self.epoch_s)
-        self._close_until(open_index)
+        if open_index > self.end:
+            self._close_until(open_index)
+        elif self._pending_t is t or self._pending_a is accel_g:
+            # Nothing closed, and the samples are the caller's, who may reuse the arrays.
+            self._pending_t = self._pending_t.copy()
+            self._pending_a = self._pending_a.copy()
 
     def close(self) -> None:
         """Close the open epoch (end of segment)."""
@@ -123,13 +186,11 @@ class EpochStore:
 
     def drop_before(self, index: int) -> None:
         """Forget the epochs before ``index`` (no window needs them any more)."""
-        cut = min(max(index - self.base, 0), self.counts.size)
+        cut = min(max(index - self.base, 0), self.stats.shape[0])
         if not cut:
             return
         rows = int(self.row_start[cut])
-        self.counts = self.counts[cut:]
-        self.sums = self.sums[cut:]
-        self.products = self.products[cut:]
+        self.stats = self.stats[cut:]
         self.rows = self.rows[rows:]
         self.row_start = self.row_start[cut:] - rows
         self.base += cut
@@ -140,49 +201,50 @@ class EpochStore:
             return
         e = self.epoch_s
         t, a = self._pending_t, self._pending_a
-        edges = np.searchsorted(t, np.arange(self.end, stop + 1) * e)
+        edges = t.searchsorted(np.arange(self.end, stop + 1) * e)
         lo, hi = edges[:-1], edges[1:]
         counts = hi - lo
         used = int(hi[-1])
-        sums = np.zeros((counts.size, 3))
-        products = np.zeros((counts.size, 6))
-        full = counts > 0
+        stats = np.zeros((counts.size, STAT_COLUMNS))
+        stats[:, COUNT] = counts
+        stats[:, PRESENT] = 1.0
         if used:
             block = a[:used]
-            starts = lo[full]
-            sums[full] = np.add.reduceat(block, starts, axis=0)
-            pairs = np.stack(
-                [
-                    block[:, 0] * block[:, 0],
-                    block[:, 1] * block[:, 1],
-                    block[:, 2] * block[:, 2],
-                    block[:, 0] * block[:, 1],
-                    block[:, 0] * block[:, 2],
-                    block[:, 1] * block[:, 2],
-                ],
-                axis=1,
-            )
-            products[full] = np.add.reduceat(pairs, starts, axis=0)
+            full = counts > 0
+            # The products of the axes, into a buffer kept between chunks: a fresh one
+            # of this size per chunk would be mapped and faulted in anew by the
+            # allocator every time.
+            if self._scratch.size < 6 * used:
+                self._scratch = np.empty(max(6 * used, 2 * self._scratch.size))
+            products = self._scratch[: 6 * used].reshape(used, 6)
+            for column, (i, j) in enumerate(_PAIRS):
+                np.multiply(block[:, i], block[:, j], out=products[:, column])
+            # Epochs without samples are left out of the starts (and stay zero).
+            which: slice | BoolArray = slice(None) if full.all() else full
+            starts = lo[which]
+            stats[which, SUMS] = np.add.reduceat(block, starts, axis=0)
+            stats[which, PRODUCTS] = np.add.reduceat(products, starts, axis=0)
             rows, per_epoch = self._decimate(block, lo, counts)
         else:
             rows, per_epoch = np.empty((0, 3)), np.zeros(counts.size, dtype=np.int64)
-        self.counts = np.concatenate([self.counts, counts])
-        self.sums = np.concatenate([self.sums, sums])
-        self.products = np.concatenate([self.products, products])
-        self.row_start = np.concatenate([self.row_start, self.row_start[-1] + np.cumsum(per_epoch)])
+        self.stats = np.concatenate([self.stats, stats])
         self.rows = np.concatenate([self.rows, rows])
+        self.row_start = np.concatenate([self.row_start, self.row_start[-1] + per_epoch.cumsum()])
         self.end = stop
-        self._pending_t = t[used:]
-        self._pending_a = a[used:]
+        # The open epoch's samples, copied: they may be in a buffer that the next
+        # chunk reuses, or in the caller's own array.
+        self._pending_t = t[used:].copy()
+        self._pending_a = a[used:].copy()
 
     def _decimate(self, block: Array, lo: IntArray, counts: IntArray) -> tuple[Array, IntArray]:
         m = self.decimation
-        groups = -(-counts // m)
         if m == 1:
-            return block, groups
+            return block, counts
+        groups = -(-counts // m)
         total = int(groups.sum())
-        first_group = np.repeat(np.cumsum(groups) - groups, groups)
-        starts = np.repeat(lo, groups) + m * (np.arange(total) - first_group)
-        sizes = np.diff(np.append(starts, block.shape[0]))
+        first_group = (groups.cumsum() - groups).repeat(groups)
+        starts = lo.repeat(groups) + m * (np.arange(total) - first_group)
+        ends = np.concatenate([starts[1:], [block.shape[0]]])
+        sizes = ends - starts
         rows = np.add.reduceat(block, starts, axis=0) / sizes[:, None]
         return rows, groups

@@ -36,11 +36,19 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from collector.posture.epochs import EpochStore
+from collector.posture.epochs import (
+    COUNT,
+    PRESENT,
+    PRODUCTS,
+    STAT_COLUMNS,
+    SUMS,
+    EpochStore,
+)
 from collector.posture.vectors import Vector
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
 
 # Periods looked for in the motion: 0.25-1.7 s, i.e. 0.6-4 Hz (steps, strides, pedal turns).
 RHYTHM_LAG_S = (0.25, 1.7)
@@ -94,36 +102,6 @@ MIN_COVERAGE = 0.5
 MIN_SAMPLES = 4
 
 
-def _flags(
-    n: IntArray,
-    coverage: Array,
-    epoch_coverage: Array,
-    intensity: Array,
-    hf: Array,
-    swing: Array,
-    rhythm_hz: Array,
-    strength: Array,
-) -> list[list[bool]]:
-    """The ``Features`` flags of many epochs at once, as lists."""
-    with np.errstate(invalid="ignore"):
-        usable = (epoch_coverage >= MIN_COVERAGE) & (coverage >= MIN_COVERAGE) & (n >= MIN_SAMPLES)
-        moving = intensity >= MOVING_G
-        gait = (intensity >= GAIT_G) & (hf >= GAIT_HF_SHARE) & (strength >= GAIT_RHYTHM_STRENGTH)
-        stepping = (
-            (intensity >= STEPPING_G)
-            & (hf >= STEPPING_HF_SHARE)
-            & (intensity * np.sqrt(np.maximum(swing, 0.0)) >= STEPPING_SWING_G)
-        )
-        pedalling = (
-            moving
-            & (hf < SMOOTH_HF_SHARE)
-            & (strength >= PEDAL_RHYTHM_STRENGTH)
-            & (rhythm_hz >= PEDAL_HZ[0])
-            & (rhythm_hz <= PEDAL_HZ[1])
-        )
-    return [x.tolist() for x in (usable, moving, gait, stepping, pedalling)]
-
-
 @dataclass(slots=True, eq=False)
 class Features:
     """What the classifier knows about one epoch (see the module docstring).
@@ -175,7 +153,7 @@ class Features:
 
 
 class WindowShape:
-    """The fixed geometry of the windows of one stream.
+    """The fixed geometry of the windows of one stream, and the buffer they are analysed in.
 
     ``size`` rows of analysis-rate samples per window (the nominal 4 s plus jitter
     room) and an FFT length that makes the autocorrelation linear over the lags looked
@@ -194,11 +172,101 @@ class WindowShape:
         self.motion_band = freqs >= MOTION_FLOOR_HZ
         self.hf_band = freqs > HF_EDGE_HZ
         self.swing_band = self.motion_band & (freqs <= SWING_EDGE_HZ)
+        # The bands are runs of consecutive bins: [motion, end), [hf, end), [motion, swing).
+        self.motion_from = int(np.argmax(self.motion_band))
+        self.hf_from = int(np.argmax(self.hf_band)) if self.hf_band.any() else freqs.size
+        self.swing_to = self.motion_from + int(self.swing_band.sum())
+        # The lags around the rhythm range, and per window length the unbiasing scale
+        # and which lags the window is long enough for (see ``_rhythm``).
+        self.lags = np.arange(self.lag_lo - 1, self.lag_hi + 2, dtype=np.float64)
+        self._unbias: dict[int, tuple[Array, BoolArray, bool]] = {}
+        # Windows are copied into this zero-padded buffer (windows, axes, nfft), kept
+        # between batches: allocating a fresh one per batch costs more than its FFT.
+        self._buffer = np.zeros((0, 3, self.nfft))
+
+    def buffer(self, windows: int) -> Array:
+        """The first ``windows`` rows of the analysis buffer; zero from ``size`` on."""
+        if self._buffer.shape[0] < windows:
+            self._buffer = np.zeros((max(windows, 2 * self._buffer.shape[0]), 3, self.nfft))
+        return self._buffer[:windows]
+
+    def unbias(self, length: int) -> tuple[Array, BoolArray, bool]:
+        """For a window of ``length`` samples: each lag's scale, whether it is usable,
+        and whether all the lags peaks are looked for at are."""
+        found = self._unbias.get(length)
+        if found is None:
+            n = float(length)
+            usable = self.lags < n - 1
+            scale = np.divide(n, n - self.lags, out=np.zeros(self.lags.size), where=usable)
+            found = self._unbias[length] = (scale, usable, bool(usable[2:].all()))
+        return found
+
+
+@dataclass(slots=True, eq=False)
+class FeatureBatch:
+    """The features of consecutive epochs ``first, first + 1, ...`` as columns.
+
+    Each attribute is one ``Features`` field for every epoch of the batch (vectors as
+    rows); ``own_n`` is the number of samples in each epoch itself. Epochs whose window
+    holds fewer than ``MIN_SAMPLES`` samples have NaN features and every flag False, as
+    ``Features`` has them.
+    """
+
+    first: int
+    n: IntArray
+    own_n: IntArray
+    coverage: Array
+    epoch_coverage: Array
+    mean_g: Array
+    epoch_mean_g: Array
+    direction: Array
+    cov_g2: Array
+    intensity_g: Array
+    max_sd_g: Array
+    hf_share: Array
+    swing_share: Array
+    rhythm_hz: Array
+    rhythm_strength: Array
+    usable: BoolArray
+    moving: BoolArray
+    gait_like: BoolArray
+    stepping: BoolArray
+    pedalling_like: BoolArray
+
+    def __len__(self) -> int:
+        return int(self.n.shape[0])
+
+    def row(self, i: int) -> Features:
+        """Epoch ``first + i`` as a ``Features`` record."""
+        x, y, z = self.mean_g[i].tolist()
+        ex, ey, ez = self.epoch_mean_g[i].tolist()
+        dx, dy, dz = self.direction[i].tolist()
+        c0, c1, c2, c3, c4, c5 = self.cov_g2[i].tolist()
+        return Features(
+            int(self.n[i]),
+            float(self.coverage[i]),
+            float(self.epoch_coverage[i]),
+            (x, y, z),
+            (ex, ey, ez),
+            (dx, dy, dz),
+            (c0, c1, c2, c3, c4, c5),
+            float(self.intensity_g[i]),
+            float(self.max_sd_g[i]),
+            float(self.hf_share[i]),
+            float(self.swing_share[i]),
+            float(self.rhythm_hz[i]),
+            float(self.rhythm_strength[i]),
+            bool(self.usable[i]),
+            bool(self.moving[i]),
+            bool(self.gait_like[i]),
+            bool(self.stepping[i]),
+            bool(self.pedalling_like[i]),
+        )
 
 
 def batch_features(
     store: EpochStore, shape: WindowShape, first: int, last: int, seg_last: int | None
-) -> list[Features]:
+) -> FeatureBatch:
     """Features of the windows of epochs ``first .. last`` (inclusive).
 
     Args:
@@ -209,114 +277,129 @@ def batch_features(
         seg_last: the segment's last epoch when it has ended (windows stop there),
             None while it goes on.
     """
-    if last < first or store.first is None:
-        return []
-    ks = np.arange(first, last + 1)
+    if store.first is None:
+        raise ValueError("the store holds no epochs")
+    m = max(last - first + 1, 0)
     base = store.base
-    stop = np.iinfo(np.int64).max if seg_last is None else seg_last
-    n = np.zeros(ks.size, dtype=np.int64)
-    total = np.zeros((ks.size, 3))
-    products = np.zeros((ks.size, 6))
-    span = np.zeros(ks.size, dtype=np.int64)
-    # The four epochs of each window, always added in the same order.
-    for offset in range(-WINDOW_BEFORE, WINDOW_AFTER + 1):
-        j = ks + offset
-        inside = (j >= store.first) & (j <= stop)
-        i = np.where(inside, j - base, 0)
-        n += np.where(inside, store.counts[i], 0)
-        total += np.where(inside[:, None], store.sums[i], 0.0)
-        products += np.where(inside[:, None], store.products[i], 0.0)
-        span += inside
-    count = np.maximum(n, 1).astype(np.float64)
-    mean = total / count[:, None]
-    mx, my, mz = mean[:, 0], mean[:, 1], mean[:, 2]
-    cov = products / count[:, None] - np.stack(
-        [mx * mx, my * my, mz * mz, mx * my, mx * mz, my * mz], axis=1
-    )
+    stop = store.end - 1 if seg_last is None else min(seg_last, store.end - 1)
+    # Each window's totals are the sum of four consecutive rows of the epochs' stats,
+    # with rows of zeros standing for the epochs before the segment or after its end.
+    lo = first - WINDOW_BEFORE - base
+    hi = last + WINDOW_AFTER + 1 - base
+    have = store.stats[max(lo, 0) : min(hi, stop + 1 - base)]
+    front = max(-lo, 0)
+    if front or have.shape[0] != m + WINDOW_BEFORE + WINDOW_AFTER:
+        rows = np.zeros((m + WINDOW_BEFORE + WINDOW_AFTER, STAT_COLUMNS))
+        rows[front : front + have.shape[0]] = have
+    else:
+        rows = have
+    totals = rows[0:m] + rows[1 : m + 1]
+    for offset in range(2, WINDOW_BEFORE + WINDOW_AFTER + 1):
+        totals += rows[offset : offset + m]
+    n = totals[:, COUNT].astype(np.int64)
+    count = np.maximum(totals[:, COUNT], 1.0)[:, None]
+    mean = totals[:, SUMS] / count
+    # Minus the products of the means, in PRODUCTS order (xx, yy, zz, xy, xz, yz).
+    cov = totals[:, PRODUCTS] / count
+    cov[:, :3] -= mean * mean
+    cov[:, 3:5] -= mean[:, :1] * mean[:, 1:]
+    cov[:, 5:] -= mean[:, 1:2] * mean[:, 2:]
     variances = np.maximum(cov[:, :3], 0.0)
     intensity = np.sqrt(variances.sum(axis=1))
     max_sd = np.sqrt(variances.max(axis=1))
-    size = np.sqrt(mx * mx + my * my + mz * mz)
-    direction = mean / np.where(size > 0, size, 1.0)[:, None]
-    own = ks - base
-    own_n = store.counts[own]
-    epoch_mean = store.sums[own] / np.maximum(own_n, 1)[:, None]
+    size = np.sqrt((mean * mean).sum(axis=1))
+    if (size > 0).all():
+        direction = mean / size[:, None]
+    else:
+        direction = mean / np.where(size > 0, size, 1.0)[:, None]
+    own = store.stats[first - base : last + 1 - base]
+    own_n = own[:, COUNT].astype(np.int64)
+    epoch_mean = own[:, SUMS] / np.maximum(own_n, 1)[:, None]
 
     # Rhythm and impacts describe motion: a still window has none worth the FFT. They
     # are measured once per pair of epochs, on the window of the pair's even epoch.
-    hf_share = np.zeros(ks.size)
-    swing_share = np.zeros(ks.size)
-    rhythm_hz = np.full(ks.size, np.nan)
-    strength = np.zeros(ks.size)
-    moving = np.flatnonzero(intensity >= MOVING_G)
+    moved = intensity >= MOVING_G
+    moving = moved.nonzero()[0]
+    if moving.size < m:
+        hf_share = np.zeros(m)
+        swing_share = np.zeros(m)
+        rhythm_hz = np.full(m, np.nan)
+        strength = np.zeros(m)
     if moving.size:
-        anchors, which = np.unique(ks[moving] - ks[moving] % SPECTRAL_HOP, return_inverse=True)
-        lo_epoch = np.maximum(anchors - WINDOW_BEFORE, store.first) - base
-        hi_epoch = np.minimum(anchors + WINDOW_AFTER, stop) - base
-        r_lo = store.row_start[lo_epoch]
-        r_hi = store.row_start[hi_epoch + 1]
+        # The pairs with a moving epoch, and which of them each moving epoch is in.
+        start = first - first % SPECTRAL_HOP
+        pair = (first - start + moving) // SPECTRAL_HOP
+        chosen = np.zeros(pair[-1] + 1, dtype=bool)
+        chosen[pair] = True
+        anchors = start + SPECTRAL_HOP * chosen.nonzero()[0]
+        which = (chosen.cumsum() - 1)[pair]
+        # Each window's rows, clipped to the segment's epochs.
+        start_epoch = anchors - (WINDOW_BEFORE + base)
+        if int(anchors[0]) - WINDOW_BEFORE < store.first:
+            start_epoch = np.maximum(start_epoch, store.first - base)
+        end_epoch = anchors + (WINDOW_AFTER + 1 - base)
+        if int(anchors[-1]) + WINDOW_AFTER > stop:
+            end_epoch = np.minimum(end_epoch, stop + 1 - base)
+        r_lo = store.row_start[start_epoch]
+        r_hi = store.row_start[end_epoch]
         spectral = _spectral(store.rows, shape, r_lo, r_hi)
-        hf_share[moving], swing_share[moving], rhythm_hz[moving], strength[moving] = (
-            x[which] for x in spectral
-        )
+        if moving.size == m:
+            hf_share, swing_share, rhythm_hz, strength = (x[which] for x in spectral)
+        else:
+            hf_share[moving], swing_share[moving], rhythm_hz[moving], strength[moving] = (
+                x[which] for x in spectral
+            )
 
     rate_per_epoch = store.rate_hz * store.epoch_s
-    coverage = n / (span * rate_per_epoch)
-    epoch_coverage = own_n / rate_per_epoch
-    flags = _flags(
-        n, coverage, epoch_coverage, intensity, hf_share, swing_share, rhythm_hz, strength
+    coverage = totals[:, COUNT] / (totals[:, PRESENT] * rate_per_epoch)
+    epoch_coverage = own[:, COUNT] / rate_per_epoch
+    # (Comparisons with NaN are simply False.)
+    usable = (epoch_coverage >= MIN_COVERAGE) & (coverage >= MIN_COVERAGE) & (n >= MIN_SAMPLES)
+    gait = (intensity >= GAIT_G) & (hf_share >= GAIT_HF_SHARE) & (strength >= GAIT_RHYTHM_STRENGTH)
+    stepping = (
+        (intensity >= STEPPING_G)
+        & (hf_share >= STEPPING_HF_SHARE)
+        & (intensity * np.sqrt(np.maximum(swing_share, 0.0)) >= STEPPING_SWING_G)
     )
-    nan = math.nan
-    blank = (nan, nan, nan)
-    out = []
-    rows = zip(
-        n.tolist(),
-        coverage.tolist(),
-        epoch_coverage.tolist(),
-        mean.tolist(),
-        epoch_mean.tolist(),
-        direction.tolist(),
-        cov.tolist(),
-        intensity.tolist(),
-        max_sd.tolist(),
-        hf_share.tolist(),
-        swing_share.tolist(),
-        rhythm_hz.tolist(),
-        strength.tolist(),
-        *flags,
-        strict=True,
+    pedalling = (
+        moved
+        & (hf_share < SMOOTH_HF_SHARE)
+        & (strength >= PEDAL_RHYTHM_STRENGTH)
+        & (rhythm_hz >= PEDAL_HZ[0])
+        & (rhythm_hz <= PEDAL_HZ[1])
     )
-    for n_i, cv, ecv, m, em, d, c, it, ms, hf, sw, rh, st, ok, mv, ga, sp, pe in rows:
-        if n_i < MIN_SAMPLES:
-            out.append(
-                Features(
-                    n_i, cv, ecv, blank, blank, blank, (nan,) * 6, nan, nan, nan, nan, nan, 0.0
-                )
-            )
-        else:
-            out.append(
-                Features(
-                    n_i,
-                    cv,
-                    ecv,
-                    tuple(m),
-                    tuple(em),
-                    tuple(d),
-                    tuple(c),
-                    it,
-                    ms,
-                    hf,
-                    sw,
-                    rh,
-                    st,
-                    ok,
-                    mv,
-                    ga,
-                    sp,
-                    pe,
-                )
-            )
-    return out
+    blank = n < MIN_SAMPLES
+    if blank.any():
+        # Too few samples to mean anything: undefined, and no flag raised.
+        for values in (mean, epoch_mean, direction, cov):
+            values[blank] = np.nan
+        for column in (intensity, max_sd, hf_share, swing_share, rhythm_hz):
+            column[blank] = np.nan
+        strength[blank] = 0.0
+        for flag in (moved, gait, stepping, pedalling):
+            flag[blank] = False
+    return FeatureBatch(
+        first,
+        n,
+        own_n,
+        coverage,
+        epoch_coverage,
+        mean,
+        epoch_mean,
+        direction,
+        cov,
+        intensity,
+        max_sd,
+        hf_share,
+        swing_share,
+        rhythm_hz,
+        strength,
+        usable,
+        moved,
+        gait,
+        stepping,
+        pedalling,
+    )
 
 
 def _spectral(
@@ -326,74 +409,119 @@ def _spectral(
     size = shape.size
     lens = np.minimum(r_hi - r_lo, size)
     count = lens.size
-    # Axis-major (windows, 3, size), so every reduction and FFT runs along the last,
+    # Axis-major (windows, 3, nfft), so every reduction and FFT runs along the last,
     # contiguous axis of one row: the same arithmetic whatever else is in the batch.
     # Zero-padded to the FFT length up front: numpy then transforms in place of copying.
-    samples = np.zeros((count, 3, shape.nfft))
+    samples = shape.buffer(count)
     span = int(lens.max()) if count else 0
-    regular = span > 0 and rows.shape[0] >= span and bool((lens == span).all())
-    if not rows.shape[0]:
-        valid = np.zeros((count, size), dtype=bool)
-    elif regular:
-        # Every window is whole: one strided copy, no index arithmetic.
-        view = np.lib.stride_tricks.sliding_window_view(rows, span, axis=0)
-        samples[:, :, :span] = view[r_lo]
+    if not span:
+        samples[:, :, :size] = 0.0
+        regular = False
     else:
-        cols = np.arange(size)
-        valid = cols[None, :] < lens[:, None]
-        idx = np.where(valid, r_lo[:, None] + cols[None, :], 0)
-        samples[:, :, :size] = np.where(valid[:, None, :], np.transpose(rows[idx], (0, 2, 1)), 0.0)
-    mean = samples.sum(axis=2) / np.maximum(lens, 1)[:, None]
+        regular = rows.shape[0] >= span and bool((lens == span).all())
+        if regular:
+            # Every window is whole: one strided copy.
+            source, width = rows, span
+        else:
+            # Windows of several lengths: copy ``size`` rows for each (the rows run on
+            # into zeros), then clear what lies beyond each window's own length.
+            source, width = np.concatenate([rows, np.zeros((size, 3))]), size
+        if not source.flags.c_contiguous:
+            source = np.ascontiguousarray(source)
+        # Every window of ``width`` rows, axis-major: a strided view, nothing copied.
+        step, axis = source.strides
+        view = np.ndarray(
+            (source.shape[0] - width + 1, 3, width), np.float64, source, 0, (step, axis, step)
+        )
+        samples[:, :, :width] = view[r_lo]
+        if width < size:
+            samples[:, :, width:size] = 0.0
+        lengths = () if regular else np.unique(lens).tolist()
+        for length in lengths:
+            if length < size:
+                samples[lens == length, :, length:size] = 0.0
+    if regular:
+        mean = samples.sum(axis=2) / span
+    else:
+        mean = samples.sum(axis=2) / np.maximum(lens, 1)[:, None]
     # Padding stays exactly +0.0 on both paths, so a window gives the same bits whichever
     # path its batch took.
     motion = samples
     if regular:
         motion[:, :, :span] -= mean[:, :, None]
-    else:
-        motion[:, :, :size] = np.where(
-            valid[:, None, :], motion[:, :, :size] - mean[:, :, None], 0.0
-        )
+    elif span:
+        motion[:, :, :size] -= mean[:, :, None]
+        for length in lengths:
+            if length < size:
+                motion[lens == length, :, length:size] = 0.0
     spectrum = np.fft.rfft(motion, axis=2)
     # |X|^2 summed over the axes, from the real and imaginary parts laid side by side.
     squares = spectrum.view(np.float64)
     squares *= squares
-    summed = squares[:, 0] + squares[:, 1] + squares[:, 2]
+    summed = np.add.reduce(squares, axis=1)
     power = summed[:, 0::2] + summed[:, 1::2]
-    total = power[:, shape.motion_band].sum(axis=1)
-    high = power[:, shape.hf_band].sum(axis=1)
-    hf_share = np.divide(high, total, out=np.zeros_like(high), where=total > 0)
-    swing = power[:, shape.swing_band].sum(axis=1)
-    swing_share = np.divide(swing, total, out=np.zeros_like(swing), where=total > 0)
+    # Band powers summed bin after bin, frequency-major.
+    bins = np.ascontiguousarray(power.T)
+    total = bins[shape.motion_from :].sum(axis=0)
+    high = bins[shape.hf_from :].sum(axis=0)
+    swing = bins[shape.motion_from : shape.swing_to].sum(axis=0)
+    if (total > 0).all():
+        hf_share = high / total
+        swing_share = swing / total
+    else:
+        positive = total > 0
+        hf_share = np.divide(high, total, out=np.zeros(count), where=positive)
+        swing_share = np.divide(swing, total, out=np.zeros(count), where=positive)
     acov = np.fft.irfft(power, shape.nfft, axis=1)[:, : shape.lag_hi + 2]
-    rhythm_hz, strength = _rhythm(acov, lens, shape)
+    rhythm_hz, strength = _rhythm(acov, lens, shape, span if regular else None)
     return hf_share, swing_share, rhythm_hz, strength
 
 
-def _rhythm(acov: Array, lens: IntArray, shape: WindowShape) -> tuple[Array, Array]:
-    """Repetition rate and strength of each row's motion, from its autocovariance."""
+def _rhythm(
+    acov: Array, lens: IntArray, shape: WindowShape, length: int | None = None
+) -> tuple[Array, Array]:
+    """Repetition rate and strength of each row's motion, from its autocovariance.
+
+    ``length``: the length of every window when they all have the same.
+    """
     count = acov.shape[0]
-    nan_hz = np.full(count, np.nan)
-    zero = np.zeros(count)
     lo, hi = shape.lag_lo, shape.lag_hi
     if hi - lo < 2:
-        return nan_hz, zero
-    lags = np.arange(lo - 1, hi + 2, dtype=np.float64)
-    n = lens.astype(np.float64)[:, None]
-    usable = lags[None, :] < n - 1
+        return np.full(count, np.nan), np.zeros(count)
     # Unbiased: each lag has n - lag products, so longer lags are not penalised.
-    scale = np.divide(n, n - lags[None, :], out=np.zeros((count, lags.size)), where=usable)
-    a0 = acov[:, :1]
-    seg = np.divide(acov[:, lo - 1 : hi + 2], a0, out=np.zeros((count, lags.size)), where=a0 > 0)
+    complete = False
+    if length is not None:
+        scale, usable, complete = shape.unbias(length)
+    else:
+        lags = shape.lags
+        n = lens.astype(np.float64)[:, None]
+        usable = lags[None, :] < n - 1
+        scale = np.divide(n, n - lags[None, :], out=np.zeros((count, lags.size)), where=usable)
+    a0 = acov[:, 0]
+    positive = a0 > 0
+    every = bool(positive.all())
+    if every:
+        seg = acov[:, lo - 1 : hi + 2] / a0[:, None]
+    else:
+        seg = np.divide(
+            acov[:, lo - 1 : hi + 2],
+            a0[:, None],
+            out=np.zeros((count, hi - lo + 3)),
+            where=positive[:, None],
+        )
     seg *= scale
     mid = seg[:, 1:-1]
-    peaks = (mid > seg[:, :-2]) & (mid >= seg[:, 2:]) & usable[:, 2:]
+    peaks = (mid > seg[:, :-2]) & (mid >= seg[:, 2:])
+    if not complete:
+        peaks &= usable[..., 2:]
     heights = np.where(peaks, mid, -np.inf)
     top = heights.max(axis=1)
-    found = np.isfinite(top) & (top > 0)
+    # With every window's lag 0 positive, heights are autocorrelations over it: finite.
+    found = top > 0 if every else np.isfinite(top) & (top > 0)
     # A signal repeating every P also repeats every 2P; take the shortest period whose
-    # peak is nearly as high as the highest, not a multiple of it.
-    near = peaks & (heights >= SUBHARMONIC_RATIO * top[:, None])
-    best = np.argmax(near, axis=1)
+    # peak is nearly as high as the highest, not a multiple of it. (Not being a peak
+    # makes a lag's height minus infinity, below that of any found row.)
+    best = (heights >= SUBHARMONIC_RATIO * top[:, None]).argmax(axis=1)
     rate = shape.analysis_hz / (lo + best)
     height = mid[np.arange(count), best]
     return np.where(found, rate, np.nan), np.where(found, height, 0.0)
@@ -423,7 +551,7 @@ def window_features(
     shape = WindowShape(store.analysis_hz, epoch_s)
     k = WINDOW_BEFORE
     if store.end > k:
-        out = batch_features(store, shape, k, k, store.end - 1)[0]
+        out = batch_features(store, shape, k, k, store.end - 1).row(0)
     else:
         nan = math.nan
         blank = (nan, nan, nan)

@@ -17,6 +17,7 @@ its angle suggests; they cannot be told from a perfectly still wearer when they 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from collector.posture.features import Features
 from collector.posture.vectors import Vector, dot
@@ -29,6 +30,8 @@ _STILL_COS = math.cos(math.radians(STILL_DEG))
 
 class NonwearDetector:
     """Counts unbroken stillness; says when it has lasted long enough to be non-wear."""
+
+    __slots__ = ("_anchor", "_still_s", "after_s", "epoch_s")
 
     def __init__(self, after_s: float = NONWEAR_AFTER_S, epoch_s: float = 1.0) -> None:
         if not after_s > 0:
@@ -45,18 +48,32 @@ class NonwearDetector:
 
     def update(self, f: Features, *, has_data: bool = True) -> bool:
         """Account for one epoch; True when it is non-wear."""
-        if not has_data or not f.n or not math.isfinite(f.max_sd_g):
+        quiet = has_data and f.n > 0 and math.isfinite(f.max_sd_g) and f.max_sd_g < STILL_SD_G
+        return self.update_many([quiet], [f.direction])[0]
+
+    def update_many(self, quiet: Sequence[bool], directions: Sequence[Vector]) -> list[bool]:
+        """Account for consecutive epochs; for each, whether it is non-wear.
+
+        Args:
+            quiet: per epoch, whether it has data and no axis moves ``STILL_SD_G`` or more.
+            directions: per epoch, gravity's direction (unit; read only when quiet).
+        """
+        out = [False] * len(quiet)
+        if not any(quiet):
             self.reset()
-            return False
-        if f.max_sd_g >= STILL_SD_G:
-            self.reset()
-            return False
-        direction = f.direction
-        if self._anchor is None or dot(direction, self._anchor) < _STILL_COS:
-            self._anchor = direction
-            self._still_s = 0.0
-        self._still_s += self.epoch_s
-        return self._still_s >= self.after_s
+            return out
+        anchor, still_s, after_s, e = self._anchor, self._still_s, self.after_s, self.epoch_s
+        for i, q in enumerate(quiet):
+            if not q:
+                anchor, still_s = None, 0.0
+                continue
+            d = directions[i]
+            if anchor is None or dot(d, anchor) < _STILL_COS:
+                anchor, still_s = d, 0.0
+            still_s += e
+            out[i] = still_s >= after_s
+        self._anchor, self._still_s = anchor, still_s
+        return out
 
     def reset(self) -> None:
         """Forget the current stillness (movement, a gap, a new stream)."""

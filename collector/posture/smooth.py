@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sitless.wire.posture import Posture
@@ -39,54 +40,90 @@ class Decision:
 class Smoother:
     """Feed ``Decision``s in epoch order; get each back smoothed one epoch later."""
 
+    __slots__ = ("_has_data", "_index", "_paused", "_posture", "_prev", "_prev_has_data", "_ride")
+
     def __init__(self) -> None:
-        self._prev: Decision | None = None
-        self._pending: Decision | None = None
+        # The pending epoch, which waits for the next one (its index, raw posture --
+        # None when there is none -- and whether it had data), and the one before it.
+        self._index = 0
+        self._posture: Posture | None = None
+        self._has_data = False
+        self._prev: Posture | None = None
+        self._prev_has_data = False
         self._ride = 0
         self._paused = 0
 
     def push(self, decision: Decision) -> list[Decision]:
         """Add the next epoch's decision; return the epoch before it, smoothed."""
-        out = []
-        if self._pending is not None:
-            follows = decision.index == self._pending.index + 1
-            out.append(self._bridge(self._settle(self._pending, decision if follows else None)))
-            self._prev = self._pending if follows else None
-            if not follows:
-                self._ride = self._paused = 0
-        self._pending = decision
+        had = self._has_data
+        out = self.push_run(decision.index, [decision.posture], [decision.has_data])
+        return [Decision(i, p, had) for i, p in out]
+
+    def push_run(
+        self, first: int, postures: Sequence[Posture], has_data: Sequence[bool]
+    ) -> list[tuple[int, Posture]]:
+        """Add the decisions of epochs ``first, first + 1, ...``; return those settled.
+
+        The same as one ``push`` per epoch, returning ``(index, posture)``.
+        """
+        out: list[tuple[int, Posture]] = []
+        at, pending, had = self._index, self._posture, self._has_data
+        prev, prev_had = self._prev, self._prev_has_data
+        ride, paused = self._ride, self._paused
+        index = first
+        for posture, data in zip(postures, has_data, strict=True):
+            if pending is not None:
+                called = pending
+                follows = index == at + 1
+                # Rule 1: a one-epoch blip between two agreeing neighbours.
+                if (
+                    posture is not called
+                    and prev is posture
+                    and follows
+                    and had
+                    and data
+                    and prev_had
+                    and posture is not Posture.UNKNOWN
+                ):
+                    called = posture
+                # Rule 2: a ride goes on through a short pause.
+                if called is Posture.CYCLING:
+                    ride += 1
+                    paused = 0
+                elif ride >= RIDE_MIN_EPOCHS and called in _PAUSE and paused < PAUSE_EPOCHS:
+                    paused += 1
+                    called = Posture.CYCLING
+                else:
+                    ride = paused = 0
+                out.append((at, called))
+                if follows:
+                    prev, prev_had = pending, had
+                else:
+                    prev, prev_had = None, False
+                    ride = paused = 0
+            at, pending, had = index, posture, data
+            index += 1
+        self._index, self._posture, self._has_data = at, pending, had
+        self._prev, self._prev_has_data = prev, prev_had
+        self._ride, self._paused = ride, paused
         return out
 
     def flush(self) -> list[Decision]:
         """Settle the last epoch (end of stream) and forget the past."""
-        out = []
-        if self._pending is not None:
-            out.append(self._bridge(self._settle(self._pending, None)))
-        self._prev = self._pending = None
+        had = self._has_data
+        return [Decision(i, p, had) for i, p in self.flush_run()]
+
+    def flush_run(self) -> list[tuple[int, Posture]]:
+        """``flush``, returning ``(index, posture)``."""
+        out: list[tuple[int, Posture]] = []
+        called = self._posture
+        if called is not None:
+            if called is Posture.CYCLING or (
+                self._ride >= RIDE_MIN_EPOCHS and called in _PAUSE and self._paused < PAUSE_EPOCHS
+            ):
+                called = Posture.CYCLING
+            out.append((self._index, called))
+        self._posture = self._prev = None
+        self._prev_has_data = False
         self._ride = self._paused = 0
         return out
-
-    def _settle(self, cur: Decision, nxt: Decision | None) -> Decision:
-        prev = self._prev
-        if (
-            cur.has_data
-            and prev is not None
-            and nxt is not None
-            and prev.has_data
-            and nxt.has_data
-            and prev.posture == nxt.posture != cur.posture
-            and prev.posture is not Posture.UNKNOWN
-        ):
-            return Decision(cur.index, prev.posture)
-        return cur
-
-    def _bridge(self, d: Decision) -> Decision:
-        if d.posture is Posture.CYCLING:
-            self._ride += 1
-            self._paused = 0
-            return d
-        if self._ride >= RIDE_MIN_EPOCHS and d.posture in _PAUSE and self._paused < PAUSE_EPOCHS:
-            self._paused += 1
-            return Decision(d.index, Posture.CYCLING, d.has_data)
-        self._ride = self._paused = 0
-        return d

@@ -28,7 +28,8 @@ def unit(a: Iterable[float]) -> Vector:
         ValueError: a zero, infinite or NaN vector.
     """
     x, y, z = a
-    x, y, z = float(x), float(y), float(z)
+    if not (type(x) is float and type(y) is float and type(z) is float):
+        x, y, z = float(x), float(y), float(z)
     n = math.sqrt(x * x + y * y + z * z)
     if not n > 0 or not math.isfinite(n):
         raise ValueError(f"not a usable direction: {(x, y, z)!r}")
@@ -47,6 +48,22 @@ def blend(a: Vector, b: Vector, rate: float) -> Vector:
     """``(1 - rate) * a + rate * b``: one step of an exponential average."""
     keep = 1.0 - rate
     return (keep * a[0] + rate * b[0], keep * a[1] + rate * b[1], keep * a[2] + rate * b[2])
+
+
+def blend_unit(a: Vector, b: Vector, rate: float) -> Vector:
+    """``unit(blend(a, b, rate))`` in one step (the same arithmetic).
+
+    Raises:
+        ValueError: the blend is a zero, infinite or NaN vector.
+    """
+    keep = 1.0 - rate
+    x = keep * a[0] + rate * b[0]
+    y = keep * a[1] + rate * b[1]
+    z = keep * a[2] + rate * b[2]
+    n = math.sqrt(x * x + y * y + z * z)
+    if not n > 0 or not math.isfinite(n):
+        raise ValueError(f"not a usable direction: {(x, y, z)!r}")
+    return (x / n, y / n, z / n)
 
 
 def cross(a: Vector, b: Vector) -> Vector:

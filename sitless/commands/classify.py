@@ -14,14 +14,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from collector.posture import Calibration, Epoch, PostureClassifier
+from collector.posture import FILE_CHUNK_S, Calibration, Epoch, PostureClassifier
 from collector.sources import Replay
 from sitless.errors import FrameError
 from sitless.wire.posture import Posture
 
-# Read a minute of samples at a time: small enough for steady progress, large enough
-# that per-chunk overhead vanishes.
-CHUNK_S = 60.0
 # Files smaller than this finish before a progress bar would be worth drawing.
 PROGRESS_MIN_BYTES = 2_000_000
 
@@ -103,7 +100,7 @@ def classify(
 def _epochs(source: Replay, calibration: Calibration | None, console: Console) -> Iterator[Epoch]:
     classifier = PostureClassifier(source.rate_hz, calibration)
     with _progress(console, source, "classifying") as advance:
-        for chunk in source.chunks(CHUNK_S):
+        for chunk in source.chunks(FILE_CHUNK_S):
             yield from classifier.feed(chunk.t, chunk.accel_g)
             advance()
     yield from classifier.flush()
@@ -114,7 +111,7 @@ def _learn_calibration(
 ) -> Calibration | None:
     classifier = PostureClassifier(source.rate_hz, calibration)
     with _progress(console, source, "calibrating") as advance:
-        for chunk in source.chunks(CHUNK_S):
+        for chunk in source.chunks(FILE_CHUNK_S):
             classifier.feed(chunk.t, chunk.accel_g)
             advance()
     classifier.flush()
@@ -124,7 +121,7 @@ def _learn_calibration(
 def _standing_calibration(source: Replay, seconds: float) -> Calibration:
     t0: float | None = None
     parts = []
-    for chunk in source.chunks(min(seconds, CHUNK_S)):
+    for chunk in source.chunks(min(seconds, FILE_CHUNK_S)):
         if t0 is None:
             t0 = float(chunk.t[0])
         keep = chunk.t < t0 + seconds

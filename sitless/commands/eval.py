@@ -87,7 +87,7 @@ def eval_(
     """Score the posture classifier on labelled recordings.
 
     Runs exactly the streaming classifier of the collector and `sitless classify` (cold:
-    no calibration given, causal, one-minute chunks) and prints, per file and pooled: the
+    no calibration given, causal, five-minute chunks) and prints, per file and pooled: the
     confusion matrix over lying, sitting, standing, walking, running, cycling; precision,
     recall and F1 per posture; sedentary (sitting + lying) vs not balanced accuracy;
     cycling F1 and the share of cycling called sedentary; sedentary minutes predicted vs
