@@ -4,7 +4,8 @@ N posture events (5 one-second epochs each, spread over many wearers) are queued
 real Mosquitto for an offline persistent session; then the consumer connects and we
 time how long it takes to drain them. The baseline is a plain paho subscriber whose
 callback only counts; ours is the whole service (our paho bridge, decode, dedup, bouts,
-rules, SQLite). Both read the same kind of backlog from the same broker.
+rules, SQLite). Both read the same kind of backlog from the same broker, in one process
+set up as ``sitless serve`` sets up its own (``tune_gc``).
 
     python -m bench.ingest [--events 50000] [--wearers 5000]
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from service.app import create_app
+from service.app import create_app, tune_gc
 from service.config import ServiceSettings
 from sitless.mqtt_config import MqttSettings
 from sitless.wire import Kind, PostureEvent, encode, subscription, topic
@@ -69,10 +70,21 @@ def preload(port: int, messages: list[tuple[str, bytes]]) -> None:
 
 def register(port: int, client_id: str) -> None:
     """Create the persistent session (subscription) the backlog is queued for."""
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+    _visit(port, client_id, keep=True)
+
+
+def forget(port: int, client_id: str) -> None:
+    """Drop the session, so the next backlog is queued for the next consumer alone."""
+    _visit(port, client_id, keep=False)
+
+
+def _visit(port: int, client_id: str, *, keep: bool) -> None:
+    """Connect as ``client_id``: keeping a subscribed session, or clearing it."""
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=not keep)
     client.connect("127.0.0.1", port)
     client.loop_start()
-    client.subscribe(subscription(Kind.POSTURE), qos=1)[1]
+    if keep:
+        client.subscribe(subscription(Kind.POSTURE), qos=1)
     time.sleep(0.3)
     client.disconnect()
     client.loop_stop()
@@ -127,6 +139,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     messages = payloads(args.events, args.wearers)
+    tune_gc()  # as ``sitless serve`` sets up its process; the same for both consumers
     with Mosquitto() as broker, tempfile.TemporaryDirectory() as tmp:
         broker.stop()
         with broker.config_path.open("a") as conf:
@@ -143,6 +156,7 @@ def main() -> None:
                     workdir = Path(tmp) / str(r)
                     workdir.mkdir()
                     elapsed = asyncio.run(ours(broker.port, args.events, workdir))
+                forget(broker.port, f"bench-{name}")
                 results[name].append(args.events / elapsed)
                 print(f"round {r + 1} {name:8s} {args.events / elapsed:9.0f} events/s")
     noop, service = max(results["noop"]), max(results["service"])

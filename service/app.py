@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -41,6 +42,20 @@ from sitless.mqtt_config import MqttSettings
 from sitless.wire import subscription
 
 log = logging.getLogger(__name__)
+
+# The ingest path allocates a few container objects per message. At Python's default
+# (a young-generation collection every 700 allocations) the cycle collector took a
+# seventh of the ingest benchmark's time; every 10,000, with what start-up loaded moved
+# out of its sight, a third of that.
+GC_YOUNG_EVERY = 10_000
+
+
+def tune_gc() -> None:
+    """Collect cycles less often: called once by the process that runs the service."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_EVERY, middle, old)
 
 
 @dataclass

@@ -23,7 +23,7 @@ def serve(
     """Run the service: subscribe to postures, prompt, store, serve the dashboard."""
     import uvicorn
 
-    from service.app import create_app
+    from service.app import create_app, tune_gc
     from sitless.config import load
 
     logging.basicConfig(
@@ -35,10 +35,12 @@ def serve(
     except SitlessError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
+    tune_gc()
     uvicorn.run(
         app,
         host=settings.service.host,
         port=settings.service.port,
         log_level=log_level,
-        **settings.service.uvicorn_tls,
+        ssl_certfile=settings.service.tls_certfile,
+        ssl_keyfile=settings.service.tls_keyfile,
     )
