@@ -64,7 +64,7 @@ class Span(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class BoutUpdate:
+class BoutChange:
     """What one posture event tells about a wearer's bouts."""
 
     closed: tuple[BoutSpan, ...]
@@ -103,12 +103,12 @@ class BoutTracker:
         self._max_wearers = max_wearers
         self._emitted: OrderedDict[str, deque[datetime]] = OrderedDict()
 
-    def update(self, event: PostureEvent) -> BoutUpdate:
+    def update(self, event: PostureEvent) -> BoutChange:
         """Closed bouts new to this tracker, and the current bout, for ``event.wearer``."""
         current = open_bout(event)
         bout = closed_bout(event)
         if bout is None:
-            return BoutUpdate((), current)
+            return BoutChange((), current)
         seen = self._emitted.get(event.wearer)
         if seen is None:
             seen = deque(maxlen=self._remember)
@@ -118,9 +118,9 @@ class BoutTracker:
         else:
             self._emitted.move_to_end(event.wearer)
         if bout.start in seen:
-            return BoutUpdate((), current)
+            return BoutChange((), current)
         seen.append(bout.start)
-        return BoutUpdate((bout,), current)
+        return BoutChange((bout,), current)
 
     def forget(self, wearer: str) -> None:
         """Drop what the tracker remembers about ``wearer``."""
