@@ -23,7 +23,31 @@ Script = Iterable[Drop | Corrupt | Lose]
 ATT_INVALID_LENGTH = 0x0D
 
 
-class MicroBitDevice(Peripheral):
+class _Accelerometer(Peripheral):
+    """A device streaming the feed's samples on its own grid, ``per_notification`` to
+    a notification of ``data_char``, each framed by ``frame``."""
+
+    per_notification = 1
+    grid: SampleClock
+
+    def frame(self, times: np.ndarray, accel_g: np.ndarray) -> bytes:
+        """The notification carrying samples ``accel_g`` (g) taken at data ``times``."""
+        raise NotImplementedError
+
+    def stream_started(self, now_s: float) -> None:
+        self.grid.restart(now_s)
+
+    def emit_until(self, now_s: float) -> None:
+        if self.feed is None or self.data_char is None:
+            return
+        for times in self.grid.due(now_s, self.per_notification):
+            accel = self.feed.at(times)
+            if accel is None:
+                return
+            self.notify(self.data_char, self.frame(times, accel))
+
+
+class MicroBitDevice(_Accelerometer):
     """An emulated micro:bit running a program with the accelerometer and LED services.
 
     Args:
@@ -84,21 +108,12 @@ class MicroBitDevice(Peripheral):
             self.grid = SampleClock(1000.0 / self.period_ms)
             self.start_stream()
 
-    def stream_started(self, now_s: float) -> None:
-        self.grid.restart(now_s)
-
-    def emit_until(self, now_s: float) -> None:
-        if self.feed is None:
-            return
-        for times in self.grid.due(now_s, 1):
-            accel = self.feed.at(times)
-            if accel is None:
-                return
-            mg = np.clip(np.rint(self.axis_sign * accel[0] * 1000), -8000, 8000)
-            self.notify(microbit.ACCEL_DATA, mg.astype("<i2").tobytes())
+    def frame(self, times: np.ndarray, accel_g: np.ndarray) -> bytes:
+        mg = np.clip(np.rint(self.axis_sign * accel_g[0] * 1000), -8000, 8000)
+        return bytes(mg.astype("<i2").tobytes())
 
 
-class MovesenseDevice(Peripheral):
+class MovesenseDevice(_Accelerometer):
     """An emulated Movesense running the GSP sample firmware."""
 
     data_char = movesense.GSP_DATA
@@ -151,23 +166,18 @@ class MovesenseDevice(Peripheral):
             self.reference = None
             self.stop_stream()
 
-    def stream_started(self, now_s: float) -> None:
-        self.grid.restart(now_s)
-
     def emit_until(self, now_s: float) -> None:
-        if self.feed is None or self.reference is None:
-            return
-        for times in self.grid.due(now_s, self.per_notification):
-            accel = self.feed.at(times)
-            if accel is None:
-                return
-            first_ms = (self.boot_ms + round(float(times[0]) * 1000 * (1 + self.drift))) % 2**32
-            head = bytes([movesense.DATA, self.reference]) + struct.pack("<I", first_ms)
-            body = (accel * movesense.STANDARD_GRAVITY).astype("<f4").tobytes()
-            self.notify(movesense.GSP_DATA, head + body)
+        if self.reference is not None:  # subscribed
+            super().emit_until(now_s)
+
+    def frame(self, times: np.ndarray, accel_g: np.ndarray) -> bytes:
+        assert self.reference is not None
+        first_ms = (self.boot_ms + round(float(times[0]) * 1000 * (1 + self.drift))) % 2**32
+        head = bytes([movesense.DATA, self.reference]) + struct.pack("<I", first_ms)
+        return head + (accel_g * movesense.STANDARD_GRAVITY).astype("<f4").tobytes()
 
 
-class ThingyDevice(Peripheral):
+class ThingyDevice(_Accelerometer):
     """An emulated Nordic Thingy:52 with its motion, UI and sound services."""
 
     data_char = thingy52.MOTION_RAW
@@ -216,19 +226,10 @@ class ThingyDevice(Peripheral):
             self.grid = SampleClock(float(self.rate_hz))
             self.start_stream()
 
-    def stream_started(self, now_s: float) -> None:
-        self.grid.restart(now_s)
-
-    def emit_until(self, now_s: float) -> None:
-        if self.feed is None:
-            return
-        for times in self.grid.due(now_s, 1):
-            accel = self.feed.at(times)
-            if accel is None:
-                return
-            # The firmware reads +1 g on the axis pointing down (§4.3).
-            q = np.clip(np.rint(-accel[0] * 1024), -32768, 32767).astype("<i2")
-            self.notify(thingy52.MOTION_RAW, q.tobytes() + bytes(12))
+    def frame(self, times: np.ndarray, accel_g: np.ndarray) -> bytes:
+        # The firmware reads +1 g on the axis pointing down (§4.3).
+        q = np.clip(np.rint(-accel_g[0] * 1024), -32768, 32767).astype("<i2")
+        return bytes(q.tobytes()) + bytes(12)
 
 
 class CadenceSensor(Peripheral):
