@@ -15,7 +15,7 @@ import json
 import logging
 import math
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -82,13 +82,7 @@ def scan(
     an explanation when there is no Bluetooth adapter.
     """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        asyncio.run(_scan(timeout, battery, show_all, emulate))
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except NoAdapter as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+    _run(_scan(timeout, battery, show_all, emulate))
 
 
 def collect(
@@ -148,16 +142,7 @@ def collect(
     from sitless.commands.demo import parse_duration
 
     until = parse_duration(for_) if for_ else None
-    try:
-        asyncio.run(_collect(wearer, sensor, device, broker, rate, until, config, emulate, speed))
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except NoAdapter as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    except SitlessError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+    _run(_collect(wearer, sensor, device, broker, rate, until, config, emulate, speed))
 
 
 def calibrate(
@@ -197,13 +182,16 @@ def calibrate(
     the classifier learns the orientation from the first minutes of walking.
     """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _run(_calibrate(sensor, stand_s, walk_s, config, emulate, speed))
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run a command's coroutine: Ctrl-C exits 130, a sitless error (no adapter, a bad
+    sensor spec or config) is printed and exits 2."""
     try:
-        asyncio.run(_calibrate(sensor, stand_s, walk_s, config, emulate, speed))
+        asyncio.run(main)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
-    except NoAdapter as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
     except SitlessError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
