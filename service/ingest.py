@@ -51,6 +51,7 @@ from sitless.wire import (
     Ack,
     Focus,
     Kind,
+    Message,
     PostureEvent,
     Prompt,
     Status,
@@ -114,6 +115,7 @@ class Ingest:
             ("store_errors", "store writes that failed, per kind of write", "write"),
             ("suppressed", "prompts dropped by a suppressing focus, per rule", "rule"),
             ("sessions", "routines done (program sessions), per source", "source"),
+            ("internal_errors", "bugs caught while handling a message, per stage", "stage"),
         ):
             metrics.describe(name, text, label)
 
@@ -132,6 +134,9 @@ class Ingest:
                 except StoreUnavailable as exc:
                     self.metrics.inc("store_errors", "slow_lane")
                     log.error("store unavailable: %s", exc)
+                except Exception:  # a bug: the jobs after it still run
+                    self.metrics.inc("internal_errors", "slow_lane")
+                    log.exception("a slow-lane job failed: %r", job)
                 finally:
                     self.lane.task_done()
         finally:
@@ -163,8 +168,15 @@ class Ingest:
             self.metrics.inc("rejected", exc.reason)
             self._dead(topic, payload, exc.reason, str(exc))
             return
-        kind = where.kind
-        self.metrics.inc("received", kind)
+        self.metrics.inc("received", where.kind)
+        try:
+            self._dispatch(message, where.kind)
+        except Exception as exc:  # a bug: kept on the dead-letter topic, ingest goes on
+            self.metrics.inc("internal_errors", "message")
+            log.exception("handling a message on %s failed", topic)
+            self._dead(topic, payload, "internal_error", repr(exc))
+
+    def _dispatch(self, message: Message, kind: Kind) -> None:
         if isinstance(message, Prompt | WearerState):
             return  # our own prompts and states, if someone subscribed us to everything
         if not isinstance(message, Status | Focus):

@@ -19,9 +19,11 @@ from service.live import Live
 from service.metrics import Metrics
 from service.notify import Notifier
 from service.rules import Engine, default_rules_path, load_rules
+from service.rules.context import Context
+from service.rules.engine import Decision
 from service.store.sql import SqlStore
 from sitless.mqtt import BrokerUrl, MqttClient
-from sitless.wire import Kind, PostureEvent, encode, topic
+from sitless.wire import Kind, PostureEvent, Status, encode, topic
 from tests.servers import Mosquitto
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -162,3 +164,78 @@ async def test_rejected_messages_reach_the_dead_letter_topic_with_their_reason(
     assert all(d["topic"] == "sitless/v1/ann/posture" and d["error"] for d in dead)
     assert running.ingest.metrics.get("rejected", "wrong_wearer") == 1
     running.good_event()
+
+
+class FaultyEngine(Engine):
+    """The bundled rules, with a bug that strikes on device ``bug``'s events."""
+
+    def decide(
+        self, event: PostureEvent, context: Context | None = None, end: datetime | None = None
+    ) -> Decision:
+        if event.device == "bug":
+            raise RuntimeError("injected fault")
+        return super().decide(event, context, end)
+
+
+class FaultyStore(SqlStore):
+    """A store with a bug that strikes when it records device ``bug``'s status."""
+
+    def record_status(self, status: Status) -> bool:
+        if status.device == "bug":
+            raise RuntimeError("injected fault")
+        return super().record_status(status)
+
+
+async def test_a_bug_while_handling_a_message_is_counted_dead_lettered_and_ingest_goes_on(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    store = FaultyStore(f"sqlite:///{tmp_path / 'bug.db'}")
+    store.create_all()
+    dead: list[dict[str, Any]] = []
+    client = MqttClient(BrokerUrl("127.0.0.1", mosquitto.port))
+    spy = MqttClient(
+        BrokerUrl("127.0.0.1", mosquitto.port), on_message=lambda _t, p: dead.append(json.loads(p))
+    )
+    spy.subscribe("sitless/v1/_dead")
+    metrics = Metrics()
+    ingest = Ingest(
+        mqtt=client,
+        store=store,
+        engine=FaultyEngine(load_rules(default_rules_path()), "UTC"),
+        notifier=Notifier(client, metrics),
+        metrics=metrics,
+        live=Live(),
+    )
+    async with client, spy:
+        await client.wait_connected(10)
+        await spy.wait_connected(10)
+        await asyncio.sleep(0.2)
+        task = asyncio.create_task(ingest.run())
+        running = Running(ingest)
+        running.good_event()
+        await ingest.drain()  # ann's context is loaded: her events now meet the rules at once
+        bug = PostureEvent(
+            wearer="ann", device="bug", seq=0, start=T0, postures=("sitting",), since=T0
+        )
+        ingest.on_message(topic("ann", Kind.POSTURE), encode(bug))
+        for device in ("bug", "d"):
+            status = Status(wearer="ann", device=device, seq=0, state="online", at=T0)
+            ingest.on_message(topic("ann", Kind.STATUS), encode(status))
+        running.good_event()
+        await ingest.drain()
+        for _ in range(50):
+            if dead:
+                break
+            await asyncio.sleep(0.1)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert metrics.get("internal_errors", "message") == 1
+    assert metrics.get("internal_errors", "slow_lane") == 1
+    assert [(d["reason"], d["topic"]) for d in dead] == [
+        ("internal_error", "sitless/v1/ann/posture")
+    ]
+    assert json.loads(dead[0]["payload"])["device"] == "bug"
+    assert "injected fault" in dead[0]["error"]
+    assert [s.device for s in store.statuses("ann")] == ["d"]
+    assert 'sitless_internal_errors_total{stage="message"} 1' in metrics.prometheus()
+    store.close()
