@@ -123,6 +123,39 @@ def test_unknown_fields_and_naive_times_are_refused() -> None:
             decode("sitless/v1/ann/posture", json.dumps(bad).encode())
 
 
+def test_times_in_any_offset_arrive_as_the_same_instants_in_utc() -> None:
+    raw = {
+        "v": 1,
+        "wearer": "ann",
+        "device": "d",
+        "seq": 0,
+        "start": "2026-03-02T11:00:00+02:00",
+        "postures": ["sitting", "sitting"],
+        "since": "2026-03-02T08:30:00.250-00:30",
+        "prior": {"posture": "walking", "start": "2026-03-02T08:50:00Z"},
+    }
+    event = decode("sitless/v1/ann/posture", json.dumps(raw).encode())
+    assert isinstance(event, PostureEvent)
+    assert event.start == T0 and event.since == T0 + timedelta(milliseconds=250)
+    assert event.prior is not None and event.prior.start == T0 - timedelta(minutes=10)
+    assert all(t.tzinfo is UTC for t in (event.start, event.since, event.prior.start, event.end))
+
+
+def test_epochs_that_would_end_after_the_year_9999_are_refused() -> None:
+    raw = {
+        "v": 1,
+        "wearer": "ann",
+        "device": "d",
+        "seq": 0,
+        "start": "9999-12-31T23:59:59Z",
+        "postures": ["sitting"],
+        "since": "9999-12-31T23:59:59Z",
+    }
+    with pytest.raises(WireError, match="year 9999") as caught:
+        decode("sitless/v1/ann/posture", json.dumps(raw).encode())
+    assert caught.value.reason == "invalid"
+
+
 @pytest.mark.parametrize("bad", ["", "a/b", "+", "#", "a b", "x" * 65])
 def test_ids_that_would_break_the_topic_tree_are_refused(bad: str) -> None:
     with pytest.raises(WireError):
