@@ -239,9 +239,8 @@ class BoutLike(Protocol):
     def end(self) -> datetime: ...
 
 
-@dataclass(frozen=True, slots=True)
-class BoutUpdate:
-    """A bout to store: ``end`` grows while the bout goes on."""
+class BoutUpdate(NamedTuple):
+    """A bout to store: ``end`` grows while the bout goes on (made per message: a tuple)."""
 
     wearer: str
     device: str
