@@ -31,6 +31,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from service.bouts import BoutTracker
 from service.context.cache import WAITING_MAX, Contexts, snapshot_since
@@ -63,10 +64,13 @@ from sitless.wire import (
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[None]]
+T = TypeVar("T")
 # Prompt ids remembered to skip the store on repeat: a prompt stays due for as long as
 # its condition holds (minutes), so this only needs to outlast that; the store is the
 # authority after that.
 FIRED_MEMORY = 100_000
+# Bouts per store write: about 10 ms of SQLite, the longest a prompt waits for a flush.
+BOUT_CHUNK = 500
 SNOOZE_DEFAULT_MIN = 10
 
 
@@ -377,23 +381,23 @@ class Ingest:
             self.metrics.inc("sessions", source)
         return new
 
-    async def in_lane(self, job: Job) -> None:
-        """Run ``job`` in the slow lane, after everything queued before it, and wait."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def in_lane(self, job: Callable[[], Awaitable[T]]) -> T:
+        """Run ``job`` in the slow lane, after everything queued before it; its result."""
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
 
         async def wrapped() -> None:
             try:
-                await job()
+                result = await job()
             except BaseException as exc:
                 if not done.done():
                     done.set_exception(exc)
                 raise
             else:
                 if not done.done():
-                    done.set_result(None)
+                    done.set_result(result)
 
         self.lane.put_nowait(wrapped)
-        await done
+        return await done
 
     async def _close(self, wearer: str, rule: str, bout_start: datetime) -> None:
         await asyncio.to_thread(self.store.close_bout, wearer, rule, bout_start)
@@ -441,23 +445,51 @@ class Ingest:
                 }
             )
 
-    async def flush(self) -> None:
-        """Write pending bouts to the store (kept for the next try if it is away)."""
-        if not self._bouts:
-            return
+    async def flush(self, *, in_lane: bool = False) -> None:
+        """Write pending bouts to the store, ``BOUT_CHUNK`` at a time; keep what fails.
+
+        ``in_lane``: each chunk is a slow-lane job of its own, so a prompt that falls due
+        during a flush waits for one chunk's write, not for thousands of bouts (SQLite has
+        one writer). The periodic flush does this; a flush on the way out writes directly.
+        """
         bouts, self._bouts = list(self._bouts.values()), {}
+        for lo in range(0, len(bouts), BOUT_CHUNK):
+            chunk = bouts[lo : lo + BOUT_CHUNK]
+            write = functools.partial(self._store_bouts, chunk)
+            try:
+                stored = await (self.in_lane(write) if in_lane else write())
+            except asyncio.QueueFull:
+                log.warning("slow lane full; %d bouts wait for the next flush", len(bouts) - lo)
+                stored = False
+            except asyncio.CancelledError:  # shutting down: the last flush writes them
+                self._keep(bouts[lo:])
+                raise
+            if not stored:
+                self._keep(bouts[lo:])
+                return
+
+    async def _store_bouts(self, bouts: list[BoutUpdate]) -> bool:
+        """Store ``bouts``; False if the store is away (the caller keeps them)."""
         try:
             await asyncio.to_thread(self.store.upsert_bouts, bouts)
         except StoreUnavailable as exc:
             self.metrics.inc("store_errors", "bouts")
             log.error("cannot store %d bouts, will retry: %s", len(bouts), exc)
-            for bout in bouts:
-                self._bouts.setdefault((bout.wearer, bout.start), bout)
+            return False
+        except Exception:  # a bug: these bouts are lost (an open bout's next update heals)
+            self.metrics.inc("internal_errors", "bouts")
+            log.exception("storing %d bouts failed; they are dropped", len(bouts))
+        return True
+
+    def _keep(self, bouts: list[BoutUpdate]) -> None:
+        """Hold ``bouts`` for the next flush, unless a newer update of the bout is held."""
+        for bout in bouts:
+            self._bouts.setdefault((bout.wearer, bout.start), bout)
 
     async def _flush_forever(self) -> None:
         while True:
             await asyncio.sleep(self.flush_interval_s)
-            await self.flush()
+            await self.flush(in_lane=True)
 
     def _dead(self, topic: str, payload: bytes, reason: str, error: str) -> None:
         log.warning("rejected message on %s: %s (%s)", topic, error, reason)
