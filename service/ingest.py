@@ -145,6 +145,8 @@ class Ingest:
                     self.lane.task_done()
         finally:
             flusher.cancel()
+            # Let it hand back the chunks it had not written before the last flush.
+            await asyncio.gather(flusher, return_exceptions=True)
             await self.flush()
 
     async def drain(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,30 +31,37 @@ class WatchedStore(SqlStore):
         super().__init__(url)
         self.writes: list[str] = []
         self.away_after: int | None = None  # bout writes that succeed before it goes away
+        self.write_s = 0.0  # how long each bout write takes
 
     def upsert_bouts(self, bouts: Iterable[BoutLike]) -> int:
         bouts = list(bouts)
         if self.away_after is not None and self.writes.count("bouts") >= self.away_after:
             raise StoreUnavailable("database is locked")
         self.writes.append("bouts")
+        time.sleep(self.write_s)
         return super().upsert_bouts(bouts)
 
 
-@pytest.fixture
-async def ingest(tmp_path: Path) -> AsyncIterator[Ingest]:
+def make_ingest(tmp_path: Path, flush_interval_s: float) -> Ingest:
     store = WatchedStore(f"sqlite:///{tmp_path / 'flush.db'}")
     store.create_all()
     client = MqttClient(BrokerUrl("127.0.0.1", 1))  # never started: nothing here publishes
     metrics = Metrics()
-    ingest = Ingest(
+    return Ingest(
         mqtt=client,
         store=store,
         engine=Engine(load_rules(default_rules_path()), "UTC"),
         notifier=Notifier(client, metrics),
         metrics=metrics,
         live=Live(),
-        flush_interval_s=3600,  # flushes only when a test asks
+        flush_interval_s=flush_interval_s,
     )
+
+
+@pytest.fixture
+async def ingest(tmp_path: Path) -> AsyncIterator[Ingest]:
+    ingest = make_ingest(tmp_path, flush_interval_s=3600)  # flushes only when a test asks
+    store = ingest.store
     task = asyncio.create_task(ingest.run())
     yield ingest
     task.cancel()
@@ -126,3 +134,20 @@ async def test_bouts_the_store_could_not_take_are_written_by_the_next_flush(
     assert len(ends) == WEARERS  # every wearer's bout is stored, none twice
     assert sorted(ends)[-5:] == [T0 + timedelta(seconds=10)] * 5  # the newer ends won
     assert ends.count(T0 + timedelta(seconds=5)) == WEARERS - 5
+
+
+async def test_stopping_during_a_periodic_flush_stores_every_bout(tmp_path: Path) -> None:
+    ingest = make_ingest(tmp_path, flush_interval_s=0.05)
+    store = ingest.store
+    assert isinstance(store, WatchedStore)
+    store.write_s = 0.1
+    task = asyncio.create_task(ingest.run())
+    sit(ingest, WEARERS)
+    while not store.writes:  # the periodic flush has begun
+        await asyncio.sleep(0.005)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert len(stored_ends(store, WEARERS)) == 1
+    day = (T0, T0 + timedelta(hours=1))
+    assert all(store.bouts_between(f"w{w}", *day) for w in range(WEARERS))
+    store.close()
