@@ -1,4 +1,7 @@
-"""A Bluetooth link that drops mid-stream and comes back: reconnect, gap, no duplicates."""
+"""A Bluetooth link that drops mid-stream and comes back: reconnect, gap, no duplicates.
+
+On a broker of its own: the gap it leaves in the retained status is no other test's.
+"""
 
 from __future__ import annotations
 
@@ -31,16 +34,16 @@ SPEED = 150.0
 
 
 async def test_a_dropped_link_reconnects_reports_the_gap_and_never_repeats_an_epoch(
-    mosquitto: Mosquitto, run_service: RunService, tmp_path: Path
+    own_mosquitto: Mosquitto, run_service: RunService, tmp_path: Path
 ) -> None:
     sim = Simulator(TIMELINE, rate_hz=50, seed=4)
     world = new_world(SPEED)
     h10 = world.add(PolarH10(H10, feed=Feed(sim), script=[*BAD_FRAMES, Drop(DROP_AT_S, DOWN_S)]))
-    spy = Spy(mosquitto.port)
+    spy = Spy(own_mosquitto.port)
     async with (
         spy.client,
-        run_service(mosquitto.port, timezone="UTC") as service,
-        collecting(world, [f"polar:{H10}"], mosquitto.port, tmp_path / "outbox.db") as rig,
+        run_service(own_mosquitto.port, timezone="UTC") as service,
+        collecting(world, [f"polar:{H10}"], own_mosquitto.port, tmp_path / "outbox.db") as rig,
     ):
         await spy.client.wait_connected(10)
         await run_until(rig, sim.duration_s - 5)
