@@ -15,16 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.ingest import Ingest
-from service.live import Live
-from service.metrics import Metrics
-from service.notify import Notifier
-from service.rules import Engine, default_rules_path, load_rules
+from service.rules import Engine
 from service.rules.context import Context
 from service.rules.engine import Decision
 from service.store.sql import SqlStore
 from sitless.mqtt import BrokerUrl, MqttClient
 from sitless.wire import Kind, PostureEvent, Status, encode, topic
 from tests.servers import Mosquitto
+from tests.service.ingests import new_ingest
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 REASONS = {"bad_topic", "bad_id", "too_large", "not_json", "bad_version", "invalid", "wrong_wearer"}
@@ -61,15 +59,7 @@ async def running(mosquitto: Mosquitto, tmp_path: Path) -> AsyncIterator[Running
     client = MqttClient(BrokerUrl("127.0.0.1", mosquitto.port))
     await client.start()
     await client.wait_connected(10)
-    metrics = Metrics()
-    ingest = Ingest(
-        mqtt=client,
-        store=store,
-        engine=Engine(load_rules(default_rules_path()), "UTC"),
-        notifier=Notifier(client, metrics),
-        metrics=metrics,
-        live=Live(),
-    )
+    ingest = new_ingest(store, client)
     task = asyncio.create_task(ingest.run())
     yield Running(ingest)
     await ingest.drain()
@@ -197,15 +187,8 @@ async def test_a_bug_while_handling_a_message_is_counted_dead_lettered_and_inges
         BrokerUrl("127.0.0.1", mosquitto.port), on_message=lambda _t, p: dead.append(json.loads(p))
     )
     spy.subscribe("sitless/v1/_dead")
-    metrics = Metrics()
-    ingest = Ingest(
-        mqtt=client,
-        store=store,
-        engine=FaultyEngine(load_rules(default_rules_path()), "UTC"),
-        notifier=Notifier(client, metrics),
-        metrics=metrics,
-        live=Live(),
-    )
+    ingest = new_ingest(store, client, engine=FaultyEngine)
+    metrics = ingest.metrics
     async with client, spy:
         await client.wait_connected(10)
         await spy.wait_connected(10)

@@ -11,14 +11,11 @@ from pathlib import Path
 import pytest
 
 from service.ingest import BOUT_CHUNK, Ingest
-from service.live import Live
-from service.metrics import Metrics
-from service.notify import Notifier
-from service.rules import Engine, default_rules_path, load_rules
 from service.store.sql import BoutLike, SqlStore
 from sitless.errors import StoreUnavailable
 from sitless.mqtt import BrokerUrl, MqttClient
 from sitless.wire import Kind, PostureEvent, encode, topic
+from tests.service.ingests import new_ingest
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WEARERS = 3 * BOUT_CHUNK + 7
@@ -46,16 +43,7 @@ def make_ingest(tmp_path: Path, flush_interval_s: float) -> Ingest:
     store = WatchedStore(f"sqlite:///{tmp_path / 'flush.db'}")
     store.create_all()
     client = MqttClient(BrokerUrl("127.0.0.1", 1))  # never started: nothing here publishes
-    metrics = Metrics()
-    return Ingest(
-        mqtt=client,
-        store=store,
-        engine=Engine(load_rules(default_rules_path()), "UTC"),
-        notifier=Notifier(client, metrics),
-        metrics=metrics,
-        live=Live(),
-        flush_interval_s=flush_interval_s,
-    )
+    return new_ingest(store, client, flush_interval_s=flush_interval_s)
 
 
 @pytest.fixture
